@@ -1,0 +1,1 @@
+"""The connector SDK (:mod:`connectors.api`) and the bundled source and sink connectors."""

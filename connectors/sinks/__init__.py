@@ -1,0 +1,1 @@
+"""Sink connectors bundled with cdchub."""

@@ -1,0 +1,1 @@
+"""REST routers served on the hub's single HTTP port."""

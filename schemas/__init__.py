@@ -1,0 +1,1 @@
+"""Confluent-compatible schema registry stored on the log."""

@@ -1,0 +1,1 @@
+"""The worker runtime: task loops, offsets, retries, dead letter queue, status."""
