@@ -1,0 +1,83 @@
+"""The log's exception tree, one class per Kafka error code.
+
+Every error carries Kafka's numeric ``error_code`` (so the wire-protocol
+listener and the REST API can report it unchanged) and says whether retrying
+the same call can succeed.  Messages tell the user what to do next.
+
+    LogError
+    ├── CorruptRecordError            (2)
+    ├── OffsetOutOfRangeError         (1)
+    ├── UnknownTopicOrPartitionError  (3)
+    ├── RecordTooLargeError           (10)
+    ├── InvalidTopicError             (17)
+    ├── TopicAlreadyExistsError       (36)
+    ├── InvalidPartitionsError        (37)
+    ├── InvalidConfigurationError     (40)
+    ├── InvalidRequestError           (42)
+    ├── KafkaStorageError             (56)
+    ├── GroupIdNotFoundError          (69)
+    └── LogDirLockedError             (-1, not a Kafka error: a second process on the same data dir)
+"""
+
+from __future__ import annotations
+
+
+class LogError(Exception):
+    """Base of every error raised by :mod:`hub.core_log`."""
+
+    error_code: int = -1
+    retriable: bool = False
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class OffsetOutOfRangeError(LogError):
+    error_code = 1
+
+
+class CorruptRecordError(LogError):
+    error_code = 2
+
+
+class UnknownTopicOrPartitionError(LogError):
+    error_code = 3
+    retriable = True
+
+
+class RecordTooLargeError(LogError):
+    error_code = 10
+
+
+class InvalidTopicError(LogError):
+    error_code = 17
+
+
+class TopicAlreadyExistsError(LogError):
+    error_code = 36
+
+
+class InvalidPartitionsError(LogError):
+    error_code = 37
+
+
+class InvalidConfigurationError(LogError):
+    error_code = 40
+
+
+class InvalidRequestError(LogError):
+    error_code = 42
+
+
+class KafkaStorageError(LogError):
+    error_code = 56
+    retriable = True
+
+
+class GroupIdNotFoundError(LogError):
+    error_code = 69
+
+
+class LogDirLockedError(LogError):
+    error_code = -1
