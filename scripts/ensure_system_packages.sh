@@ -5,6 +5,7 @@
 set -euo pipefail
 needed=(
   "redis-server redis-server"
+  "initdb postgresql"
 )
 missing=()
 for entry in "${needed[@]}"; do
