@@ -1,0 +1,56 @@
+"""Kafka's default key partitioner: murmur2 of the key bytes, modulo partitions.
+
+The same key must land in the same partition as it would with a Java
+producer, or key-ordered consumers and compaction would see a different
+layout after migrating; so this mirrors ``Utils.murmur2`` bit for bit,
+including Java's signed 32-bit result.
+"""
+
+from __future__ import annotations
+
+import struct
+
+_SEED = 0x9747B28C
+_M = 0x5BD1E995
+_MASK = 0xFFFFFFFF
+
+
+def murmur2(data: bytes) -> int:
+    """Kafka's murmur2 hash of ``data`` as a signed 32-bit integer (like Java's ``int``)."""
+    length = len(data)
+    h = (_SEED ^ length) & _MASK
+    whole = length & ~3
+    for (k,) in struct.iter_unpack("<I", data[:whole]):
+        k = (k * _M) & _MASK
+        k ^= k >> 24
+        k = (k * _M) & _MASK
+        h = ((h * _M) & _MASK) ^ k
+    rest = length & 3
+    if rest:
+        if rest == 3:
+            h ^= data[whole + 2] << 16
+        if rest >= 2:
+            h ^= data[whole + 1] << 8
+        h ^= data[whole]
+        h = (h * _M) & _MASK
+    h ^= h >> 13
+    h = (h * _M) & _MASK
+    h ^= h >> 15
+    return h - (1 << 32) if h & 0x80000000 else h
+
+
+def to_positive(value: int) -> int:
+    """Kafka's ``Utils.toPositive``: clear the sign bit (not ``abs``, which overflows)."""
+    return value & 0x7FFFFFFF
+
+
+def partition_for_key(key: bytes, num_partitions: int) -> int:
+    """The partition Kafka's default partitioner picks for a non-null ``key``.
+
+    Raises:
+        ValueError: ``num_partitions`` is not positive.
+    """
+    if num_partitions <= 0:
+        msg = f"num_partitions must be at least 1, got {num_partitions}"
+        raise ValueError(msg)
+    return to_positive(murmur2(key)) % num_partitions
