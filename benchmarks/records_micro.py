@@ -19,16 +19,16 @@ from hub.core_log.records import CompressionType, RecordBatch, build_batch, iter
 
 
 def make_records(
-    count: int, key_size: int, value_size: int
+    count: int, key_size: int, value_size: int, vary: bool = False
 ) -> list[tuple[bytes, bytes, tuple[()], None]]:
-    value_seed = bytes(range(256)) * (value_size // 256 + 1)
+    """Records like the log benchmark's; ``vary`` spreads value sizes over 50%..150%."""
+    seed = bytes(range(256)) * (value_size // 128 + 2)
+    sizes = [
+        value_size // 2 + (i * 7919) % (value_size + 1) if vary else value_size
+        for i in range(count)
+    ]
     return [
-        (
-            f"{i:0{key_size}d}".encode()[-key_size:],
-            value_seed[i % 256 : i % 256 + value_size],
-            (),
-            None,
-        )
+        (f"{i:0{key_size}d}".encode()[-key_size:], seed[i % 256 : i % 256 + sizes[i]], (), None)
         for i in range(count)
     ]
 
@@ -51,9 +51,10 @@ def main() -> None:
     parser.add_argument("--value-size", type=int, default=100)
     parser.add_argument("--codec", default="none")
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--vary", action="store_true", help="value sizes vary 50%%..150%%")
     args = parser.parse_args()
     codec = CompressionType.from_name(args.codec)
-    records = make_records(args.records, args.key_size, args.value_size)
+    records = make_records(args.records, args.key_size, args.value_size, args.vary)
     chunks = [records[i : i + args.batch] for i in range(0, len(records), args.batch)]
     now = int(time.time() * 1000)
 
@@ -80,7 +81,8 @@ def main() -> None:
     assert decode_kv() == len(records)
     print(
         f"records={args.records} batch={args.batch} key={args.key_size}B "
-        f"value={args.value_size}B codec={codec.name.lower()} runs={args.runs}"
+        f"value={args.value_size}B{'~' if args.vary else ''} "
+        f"codec={codec.name.lower()} runs={args.runs}"
     )
     for name, fn in [
         ("build_batch", build),

@@ -1,4 +1,4 @@
-"""The hot loops that turn records into bytes and back (private to records.py).
+"""The hot loop that turns records into bytes (private to records.py).
 
 Everything here is written for CPython's interpreter: locals instead of
 globals, table lookups instead of per-byte loops, one ``b"".join`` per batch,
@@ -10,14 +10,10 @@ identical either way (the property tests check this against kafka-python).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from collections.abc import Sequence
+from typing import Any
 
-from hub.core_log.errors import CorruptRecordError
-from hub.core_log.varint import TABLE_MAX, ZZ_BYTES, ZZ_DECODE, decode_varint, encode_varint
-
-T = TypeVar("T")
-KeyValue = tuple[bytes | None, bytes | None]
+from hub.core_log.varint import TABLE_MAX, ZZ_BYTES, encode_varint
 
 _NULL = ZZ_BYTES[0]  # varint -1: a null key, value or header value
 _ZERO = ZZ_BYTES[1]
@@ -95,170 +91,3 @@ def _encode_record(
         pieces += (_NULL,) if hvalue is None else (enc(len(hvalue)), hvalue)
     body = b"".join(pieces)
     return enc(len(body)) + body
-
-
-def _corrupt(base_offset: int, detail: str) -> CorruptRecordError:
-    msg = (
-        f"record batch at offset {base_offset} has malformed records ({detail}); "
-        "the batch is corrupt — its CRC should have caught this, check validate_crc()"
-    )
-    return CorruptRecordError(msg)
-
-
-def decode_keys_values(data: bytes, count: int, base_offset: int) -> list[KeyValue]:
-    """Decode only each record's key and value (skipping headers).
-
-    Raises:
-        CorruptRecordError: lengths do not add up to the records section.
-    """
-    try:
-        out, pos = _keys_values_loop(data, count)
-    except (IndexError, CorruptRecordError) as exc:
-        raise _corrupt(base_offset, f"record data ends early or is malformed: {exc}") from exc
-    if pos != len(data):
-        raise _corrupt(base_offset, f"{len(data) - pos} bytes left after {count} records")
-    return out
-
-
-def _keys_values_loop(data: bytes, count: int) -> tuple[list[KeyValue], int]:
-    dec = ZZ_DECODE
-    out: list[KeyValue] = []
-    append = out.append
-    pos = 0
-    for _ in range(count):
-        b = data[pos]
-        if b < 0x80:
-            length = dec[b]
-            pos += 1
-        elif data[pos + 1] < 0x80:
-            length = dec[(b & 0x7F) | (data[pos + 1] << 7)]
-            pos += 2
-        else:
-            length, pos = decode_varint(data, pos)
-        end = pos + length
-        p = pos + 1
-        p = p + 1 if data[p] < 0x80 else _skip_varint(data, p)
-        p = p + 1 if data[p] < 0x80 else _skip_varint(data, p)
-        b = data[p]
-        if b < 0x80:
-            klen = dec[b]
-            p += 1
-        else:
-            klen, p = decode_varint(data, p)
-        if klen >= 0:
-            key: bytes | None = data[p : p + klen]
-            p += klen
-        else:
-            key = None
-            if klen != -1:
-                _bad_length(klen)
-        b = data[p]
-        if b < 0x80:
-            vlen = dec[b]
-            p += 1
-        elif data[p + 1] < 0x80:
-            vlen = dec[(b & 0x7F) | (data[p + 1] << 7)]
-            p += 2
-        else:
-            vlen, p = decode_varint(data, p)
-        if vlen >= 0:
-            value: bytes | None = data[p : p + vlen]
-            p += vlen
-        else:
-            value = None
-            if vlen != -1:
-                _bad_length(vlen)
-        if p >= end:
-            _raise_overrun(p, end)
-        append((key, value))
-        pos = end
-    return out, pos
-
-
-def _skip_varint(data: bytes, pos: int) -> int:
-    return decode_varint(data, pos)[1]
-
-
-def _bad_length(length: int) -> None:
-    msg = f"negative length {length}"
-    raise CorruptRecordError(msg)
-
-
-def _raise_overrun(pos: int, end: int) -> None:
-    msg = f"record fields run to byte {pos}, past the record end {end}"
-    raise CorruptRecordError(msg)
-
-
-def decode_records(
-    data: bytes,
-    count: int,
-    base_offset: int,
-    first_timestamp: int,
-    append_time: int | None,
-    make: Callable[..., T],
-) -> list[T]:
-    """Decode full records (offset, timestamp, key, value, headers) via ``make``.
-
-    ``append_time`` replaces every record's timestamp (LOG_APPEND_TIME batches).
-
-    Raises:
-        CorruptRecordError: lengths do not add up to the records section.
-    """
-    out: list[T] = []
-    append = out.append
-    pos = 0
-    try:
-        for _ in range(count):
-            length, pos = decode_varint(data, pos)
-            end = pos + length
-            ts_delta, p = decode_varint(data, pos + 1)
-            offset_delta, p = decode_varint(data, p)
-            key, p = _read_bytes(data, p)
-            value, p = _read_bytes(data, p)
-            headers, p = _read_headers(data, p)
-            if p != end:
-                _raise_overrun(p, end)
-            ts = first_timestamp + ts_delta if append_time is None else append_time
-            append(make(base_offset + offset_delta, ts, key, value, headers))
-            pos = end
-    except (IndexError, CorruptRecordError, UnicodeDecodeError) as exc:
-        raise _corrupt(base_offset, str(exc)) from exc
-    if pos != len(data):
-        raise _corrupt(base_offset, f"{len(data) - pos} bytes left after {count} records")
-    return out
-
-
-def _read_bytes(data: bytes, pos: int) -> tuple[bytes | None, int]:
-    b = data[pos]
-    if b < 0x80:
-        length = ZZ_DECODE[b]
-        pos += 1
-    else:
-        length, pos = decode_varint(data, pos)
-    if length < 0:
-        if length != -1:
-            _bad_length(length)
-        return None, pos
-    end = pos + length
-    if end > len(data):
-        _raise_overrun(end, len(data))
-    return data[pos:end], end
-
-
-def _read_headers(data: bytes, pos: int) -> tuple[tuple[tuple[str, bytes | None], ...], int]:
-    b = data[pos]
-    if b == 0:
-        return (), pos + 1
-    count, pos = decode_varint(data, pos)
-    if count < 0:
-        msg = f"negative header count {count}"
-        raise CorruptRecordError(msg)
-    headers = []
-    for _ in range(count):
-        name, pos = _read_bytes(data, pos)
-        if name is None:
-            msg = "null header key"
-            raise CorruptRecordError(msg)
-        value, pos = _read_bytes(data, pos)
-        headers.append((name.decode("utf-8"), value))
-    return tuple(headers), pos

@@ -31,11 +31,8 @@ from enum import IntEnum
 
 from crc32c import crc32c
 
-from hub.core_log._record_codec import (
-    decode_keys_values,
-    decode_records,
-    encode_records,
-)
+from hub.core_log._record_codec import encode_records
+from hub.core_log._record_decode import build_objects, decode_columns, decode_keys_values
 from hub.core_log.compression import CompressionType, compress, decompress
 from hub.core_log.errors import CorruptRecordError
 from hub.core_log.partitioner import murmur2, partition_for_key
@@ -74,6 +71,7 @@ class Record:
     headers: tuple[tuple[str, bytes | None], ...] = ()
 
 
+_RECORD_FIELDS = ("offset", "timestamp", "key", "value", "headers")
 BATCH_HEADER_SIZE = 61
 MAGIC = 2
 _LOG_OVERHEAD = 12  # baseOffset + batchLength precede what batchLength counts
@@ -242,15 +240,21 @@ class RecordBatch:
 
     def records(self) -> list[Record]:
         """Decode every record (decompressing on first use)."""
-        append_time = self.max_timestamp if self.attributes & _TIMESTAMP_TYPE_BIT else None
-        return decode_records(
-            self._records_bytes(),
-            self.record_count,
-            self.base_offset,
-            self.first_timestamp,
-            append_time,
-            Record,
+        cols = decode_columns(self._records_bytes(), self.record_count, self.base_offset)
+        count = len(cols.keys)
+        offsets = list(map(self.base_offset.__add__, cols.offset_deltas))
+        if self.attributes & _TIMESTAMP_TYPE_BIT:
+            stamps = [self.max_timestamp] * count
+        else:
+            stamps = list(map(self.first_timestamp.__add__, cols.ts_deltas))
+        columns: tuple[Sequence[object], ...] = (
+            offsets,
+            stamps,
+            cols.keys,
+            cols.values,
+            cols.headers,
         )
+        return build_objects(Record, columns, _RECORD_FIELDS)
 
     def keys_values(self) -> list[tuple[bytes | None, bytes | None]]:
         """Decode only keys and values: the consumer fast path."""
