@@ -1,5 +1,74 @@
 """The embedded partitioned durable log, stored on disk the way Kafka stores it.
 
 This package imports nothing else from the project, so it can be reused (and
-reasoned about) on its own.
+reasoned about) on its own.  Everything public is re-exported here::
+
+    from hub.core_log import Log, ProduceRecord, GroupOffsets
 """
+
+from hub.core_log.errors import (
+    CorruptRecordError,
+    GroupIdNotFoundError,
+    InvalidConfigurationError,
+    InvalidPartitionsError,
+    InvalidRequestError,
+    InvalidTopicError,
+    KafkaStorageError,
+    LogDirLockedError,
+    LogError,
+    MessageSizeTooLargeError,
+    OffsetOutOfRangeError,
+    RecordTooLargeError,
+    TopicAlreadyExistsError,
+    UnknownTopicOrPartitionError,
+)
+from hub.core_log.groups import GroupOffsets, GroupPartitionLag
+from hub.core_log.log import FetchResult, Log, PartitionInfo, ProduceRecord, TopicDescription
+from hub.core_log.records import (
+    BATCH_HEADER_SIZE,
+    CompressionType,
+    Record,
+    RecordBatch,
+    TimestampType,
+    build_batch,
+    iter_batches,
+    murmur2,
+    partition_for_key,
+    stamp_base_offset,
+    stamp_log_append_time,
+)
+
+__all__ = [
+    "BATCH_HEADER_SIZE",
+    "CompressionType",
+    "CorruptRecordError",
+    "FetchResult",
+    "GroupIdNotFoundError",
+    "GroupOffsets",
+    "GroupPartitionLag",
+    "InvalidConfigurationError",
+    "InvalidPartitionsError",
+    "InvalidRequestError",
+    "InvalidTopicError",
+    "KafkaStorageError",
+    "Log",
+    "LogDirLockedError",
+    "LogError",
+    "MessageSizeTooLargeError",
+    "OffsetOutOfRangeError",
+    "PartitionInfo",
+    "ProduceRecord",
+    "Record",
+    "RecordBatch",
+    "RecordTooLargeError",
+    "TimestampType",
+    "TopicAlreadyExistsError",
+    "TopicDescription",
+    "UnknownTopicOrPartitionError",
+    "build_batch",
+    "iter_batches",
+    "murmur2",
+    "partition_for_key",
+    "stamp_base_offset",
+    "stamp_log_append_time",
+]

@@ -105,3 +105,7 @@ class LogDirLockedError(LogError):
     """Another process holds the data directory's lock."""
 
     error_code = -1
+
+
+MessageSizeTooLargeError = RecordTooLargeError
+"""Kafka's older name for error code 10 (MESSAGE_TOO_LARGE)."""

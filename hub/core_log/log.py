@@ -1,0 +1,468 @@
+"""The log: topics made of partitions, with Kafka's partitioning, configs and on-disk layout.
+
+``Log`` is the one object the rest of cdchub talks to.  It owns the data
+directory (an exclusive lock file keeps a second process out), the topic
+metadata (``<data>/.topics/<topic>.json``: partition count and config
+overrides, written atomically) and the background threads: a flusher that
+honours ``flush.ms`` and a cleaner that applies retention and compaction.
+
+Producing builds one batch per partition per call outside any lock, so
+concurrent producers only serialize on the single ``pwritev`` that stores it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+import threading
+import time
+import uuid
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+
+import orjson
+
+from hub.core_log.configs import (
+    TopicConfig,
+    check_config_name,
+    effective_configs,
+    validate_configs,
+    validate_topic_name,
+)
+from hub.core_log.errors import (
+    CorruptRecordError,
+    InvalidPartitionsError,
+    InvalidRequestError,
+    RecordTooLargeError,
+    TopicAlreadyExistsError,
+    UnknownTopicOrPartitionError,
+)
+from hub.core_log.locking import DirLock
+from hub.core_log.partition import Partition
+from hub.core_log.records import (
+    CompressionType,
+    Record,
+    RecordBatch,
+    TimestampType,
+    build_batch,
+    iter_batches,
+    partition_for_key,
+    stamp_log_append_time,
+)
+from hub.core_log.retention import Maintenance
+
+TOPICS_DIR = ".topics"
+
+
+@dataclass(frozen=True)
+class ProduceRecord:
+    """One record to append; ``partition=None`` lets the partitioner choose."""
+
+    key: bytes | None = None
+    value: bytes | None = None
+    headers: Sequence[tuple[str, bytes | None]] = ()
+    timestamp: int | None = None
+    partition: int | None = None
+
+
+@dataclass(frozen=True)
+class PartitionInfo:
+    """Offsets and size of one partition (``end_offset`` = high watermark = next offset)."""
+
+    partition: int
+    log_start_offset: int
+    end_offset: int
+    size_bytes: int
+    segments: int
+
+
+@dataclass(frozen=True)
+class TopicDescription:
+    """A topic's partitions and effective configs (every key, defaults included)."""
+
+    name: str
+    partitions: list[PartitionInfo]
+    configs: dict[str, str]
+    internal: bool
+
+
+@dataclass(frozen=True)
+class FetchResult:
+    """Raw file bytes of whole batches; the first batch may start before the asked offset."""
+
+    data: bytes
+    high_watermark: int
+    log_start_offset: int
+
+    def batches(self) -> Iterator[RecordBatch]:
+        return iter_batches(self.data)
+
+    def records(self, from_offset: int = 0) -> Iterator[Record]:
+        """Decoded records at or after ``from_offset``."""
+        for batch in iter_batches(self.data):
+            if batch.last_offset < from_offset:
+                continue
+            for record in batch.records():
+                if record.offset >= from_offset:
+                    yield record
+
+
+@dataclass
+class _Topic:
+    name: str
+    overrides: dict[str, str]
+    config: TopicConfig
+    partitions: list[Partition] = field(default_factory=list)
+    sticky: itertools.count[int] = field(default_factory=itertools.count)
+
+    @property
+    def internal(self) -> bool:
+        return self.name.startswith("_")
+
+
+class Log:
+    """Topics and partitions in one data directory (see the module docstring)."""
+
+    def __init__(
+        self,
+        data_dir: str | os.PathLike[str],
+        *,
+        defaults: Mapping[str, str] | None = None,
+        maintenance_interval_ms: int = 5000,
+    ) -> None:
+        self.data_dir = Path(data_dir)
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.defaults = validate_configs(defaults)
+        self._dir_lock = DirLock(self.data_dir)
+        self._dir_lock.acquire()
+        self._lock = threading.RLock()
+        self._topics: dict[str, _Topic] = {}
+        self._closed = False
+        try:
+            (self.data_dir / TOPICS_DIR).mkdir(exist_ok=True)
+            self._load_topics()
+        except BaseException:
+            self._close_partitions()
+            self._dir_lock.release()
+            raise
+        self._maintenance = Maintenance(self._all_partitions, maintenance_interval_ms)
+        self._maintenance.start()
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Stop background work, fsync and close every file, release the directory lock."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+        self._maintenance.stop()
+        self._close_partitions()
+        self._dir_lock.release()
+
+    def __enter__(self) -> Log:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def _close_partitions(self) -> None:
+        for partition in self._all_partitions():
+            partition.close()
+
+    def _all_partitions(self) -> list[Partition]:
+        return [p for t in list(self._topics.values()) for p in t.partitions]
+
+    def flush(self) -> None:
+        """Fsync everything now."""
+        for partition in self._all_partitions():
+            partition.flush()
+
+    def run_maintenance(self) -> None:
+        """Apply retention and compaction to every partition now (normally in the background)."""
+        self._maintenance.run_once()
+
+    # -- topic metadata -----------------------------------------------------------------------
+
+    def _meta_path(self, name: str) -> Path:
+        return self.data_dir / TOPICS_DIR / f"{name}.json"
+
+    def _load_topics(self) -> None:
+        for path in sorted((self.data_dir / TOPICS_DIR).glob("*.json")):
+            meta = orjson.loads(path.read_bytes())
+            overrides = {str(k): str(v) for k, v in meta["configs"].items()}
+            topic = self._new_topic(meta["name"], overrides)
+            for p in range(int(meta["partitions"])):
+                topic.partitions.append(self._open_partition(topic, p))
+            self._topics[topic.name] = topic
+
+    def _new_topic(self, name: str, overrides: dict[str, str]) -> _Topic:
+        config = TopicConfig.parse(effective_configs(overrides, self.defaults))
+        return _Topic(name, overrides, config)
+
+    def _open_partition(self, topic: _Topic, index: int) -> Partition:
+        directory = self.data_dir / f"{topic.name}-{index}"
+        return Partition.open(directory, topic.name, index, topic.config)
+
+    def _save_topic(self, topic: _Topic) -> None:
+        meta = {"name": topic.name, "partitions": len(topic.partitions), "configs": topic.overrides}
+        path = self._meta_path(topic.name)
+        tmp = path.with_name(path.name + ".tmp")
+        with open(tmp, "wb") as f:
+            f.write(orjson.dumps(meta, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS))
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+
+    def _topic(self, name: str) -> _Topic:
+        topic = self._topics.get(name)
+        if topic is None:
+            msg = f"Topic {name!r} does not exist; create it first (hub topics create {name})."
+            raise UnknownTopicOrPartitionError(msg)
+        return topic
+
+    def _partition(self, topic: str, partition: int) -> Partition:
+        partitions = self._topic(topic).partitions
+        if not 0 <= partition < len(partitions):
+            msg = (
+                f"Topic {topic!r} has no partition {partition}; "
+                f"valid partitions are 0..{len(partitions) - 1}."
+            )
+            raise UnknownTopicOrPartitionError(msg)
+        return partitions[partition]
+
+    def create_topic(
+        self, name: str, partitions: int = 1, configs: Mapping[str, str] | None = None
+    ) -> TopicDescription:
+        """Create a topic with ``partitions`` partitions and validated config overrides."""
+        validate_topic_name(name)
+        overrides = validate_configs(configs)
+        if partitions < 1:
+            msg = f"Topic {name!r} needs at least 1 partition (got {partitions})."
+            raise InvalidPartitionsError(msg)
+        with self._lock:
+            if name in self._topics:
+                msg = f"Topic {name!r} already exists; use alter to change its configs."
+                raise TopicAlreadyExistsError(msg)
+            topic = self._new_topic(name, overrides)
+            topic.partitions.extend(self._open_partition(topic, p) for p in range(partitions))
+            self._save_topic(topic)
+            self._topics[name] = topic
+        return self.describe_topic(name)
+
+    def delete_topic(self, name: str) -> None:
+        """Remove a topic and its data (directories are renamed away first, then deleted)."""
+        with self._lock:
+            topic = self._topic(name)
+            del self._topics[name]
+            self._meta_path(name).unlink(missing_ok=True)
+        for partition in topic.partitions:
+            partition.close()
+            doomed = partition.directory.with_name(
+                f"{partition.directory.name}.{uuid.uuid4().hex}-delete"
+            )
+            os.replace(partition.directory, doomed)
+            shutil.rmtree(doomed, ignore_errors=True)
+
+    def list_topics(self, *, include_internal: bool = False) -> list[str]:
+        return sorted(n for n, t in self._topics.items() if include_internal or not t.internal)
+
+    def has_topic(self, name: str) -> bool:
+        return name in self._topics
+
+    def describe_topic(self, name: str) -> TopicDescription:
+        topic = self._topic(name)
+        infos = [
+            PartitionInfo(
+                p.index, p.log_start_offset, p.high_watermark, p.size_bytes, len(p.view.segments)
+            )
+            for p in topic.partitions
+        ]
+        configs = effective_configs(topic.overrides, self.defaults)
+        return TopicDescription(name, infos, configs, topic.internal)
+
+    def alter_topic_configs(
+        self, name: str, set: Mapping[str, str] | None = None, delete: Iterable[str] = ()
+    ) -> TopicDescription:
+        """Set and/or remove overrides; the change applies to new appends and maintenance."""
+        updates = validate_configs(set)
+        removals = list(delete)
+        for key in removals:
+            check_config_name(key)
+        with self._lock:
+            topic = self._topic(name)
+            overrides = {k: v for k, v in topic.overrides.items() if k not in removals}
+            overrides.update(updates)
+            topic.overrides = overrides
+            topic.config = TopicConfig.parse(effective_configs(overrides, self.defaults))
+            for partition in topic.partitions:
+                partition.update_config(topic.config)
+            self._save_topic(topic)
+        return self.describe_topic(name)
+
+    def create_partitions(self, name: str, total: int) -> TopicDescription:
+        """Grow a topic to ``total`` partitions (Kafka cannot shrink one either)."""
+        with self._lock:
+            topic = self._topic(name)
+            current = len(topic.partitions)
+            if total <= current:
+                msg = (
+                    f"Topic {name!r} already has {current} partitions; the new total must be "
+                    f"larger (partitions can only be added)."
+                )
+                raise InvalidPartitionsError(msg)
+            new = [self._open_partition(topic, p) for p in range(current, total)]
+            topic.partitions = [*topic.partitions, *new]
+            self._save_topic(topic)
+        return self.describe_topic(name)
+
+    # -- produce ------------------------------------------------------------------------------
+
+    def append(
+        self, topic: str, records: Sequence[ProduceRecord], *, acks_fsync: bool | None = None
+    ) -> list[tuple[int, int]]:
+        """Append records; returns (partition, offset) per record in input order."""
+        t = self._topic(topic)
+        if not records:
+            return []
+        groups = self._assign(t, records)
+        now = int(time.time() * 1000)
+        built = [(p, idxs, self._build(t, records, idxs, now)) for p, idxs in groups.items()]
+        result: list[tuple[int, int]] = [(0, 0)] * len(records)
+        for p, idxs, batch in built:
+            count = len(records) if idxs is None else len(idxs)
+            base = t.partitions[p].append(batch, count, fsync=acks_fsync)
+            if idxs is None:
+                return [(p, base + i) for i in range(len(records))]
+            for i, at in enumerate(idxs):
+                result[at] = (p, base + i)
+        return result
+
+    def _assign(self, t: _Topic, records: Sequence[ProduceRecord]) -> dict[int, list[int] | None]:
+        """Partition per record; ``None`` as the index list means "all records, in order"."""
+        n = len(t.partitions)
+        if n == 1 and all(r.partition in (None, 0) for r in records):
+            return {0: None}
+        sticky = next(t.sticky) % n
+        groups: dict[int, list[int] | None] = {}
+        for i, r in enumerate(records):
+            if r.partition is not None:
+                p = r.partition
+            elif r.key is not None:
+                p = partition_for_key(r.key, n)
+            else:
+                p = sticky
+            if not 0 <= p < n:
+                msg = f"Topic {t.name!r} has no partition {p}; valid are 0..{n - 1}."
+                raise UnknownTopicOrPartitionError(msg)
+            group = groups.setdefault(p, [])
+            assert group is not None
+            group.append(i)
+        return groups
+
+    def _build(
+        self, t: _Topic, records: Sequence[ProduceRecord], idxs: list[int] | None, now: int
+    ) -> bytes:
+        chosen = records if idxs is None else [records[i] for i in idxs]
+        tuples = [(r.key, r.value, r.headers, r.timestamp) for r in chosen]
+        config = t.config
+        batch = build_batch(
+            tuples,
+            compression=CompressionType.from_name(config.compression),
+            timestamp_type=(
+                TimestampType.LOG_APPEND_TIME
+                if config.log_append_time
+                else TimestampType.CREATE_TIME
+            ),
+            now_ms=now,
+        )
+        if len(batch) > config.max_message_bytes:
+            msg = (
+                f"The batch for topic {t.name!r} is {len(batch)} bytes, larger than its "
+                f"max.message.bytes ({config.max_message_bytes}); send fewer or smaller records "
+                "or raise max.message.bytes."
+            )
+            raise RecordTooLargeError(msg)
+        return batch
+
+    def append_batch(self, topic: str, partition: int, batch: bytes) -> int:
+        """Store producer batches (v2, back to back) as-is with offsets stamped; first base."""
+        target = self._partition(topic, partition)
+        config = self._topic(topic).config
+        parsed = self._validate_batches(batch, config.max_message_bytes)
+        first = -1
+        for item in parsed:
+            data: bytes | bytearray | memoryview = item.buffer
+            if config.log_append_time:
+                data = bytearray(data)
+                stamp_log_append_time(data, int(time.time() * 1000))
+            base = target.append(data, item.last_offset_delta + 1, fsync=None)
+            first = base if first < 0 else first
+        return first
+
+    @staticmethod
+    def _validate_batches(data: bytes, max_bytes: int) -> list[RecordBatch]:
+        batches = list(iter_batches(data))
+        covered = sum(b.size_in_bytes for b in batches)
+        if not batches or covered != len(data):
+            msg = f"The produce request holds {len(data)} bytes, not whole v2 record batches."
+            raise CorruptRecordError(msg)
+        for b in batches:
+            b.validate_crc()
+            if b.size_in_bytes > max_bytes:
+                msg = f"Batch of {b.size_in_bytes} bytes exceeds max.message.bytes ({max_bytes})."
+                raise RecordTooLargeError(msg)
+            if b.record_count != b.last_offset_delta + 1 or b.record_count == 0:
+                msg = "Batch record count does not match its offset delta; rejecting it."
+                raise InvalidRequestError(msg)
+        return batches
+
+    # -- consume ------------------------------------------------------------------------------
+
+    def read(
+        self,
+        topic: str,
+        partition: int,
+        offset: int,
+        max_bytes: int = 1 << 20,
+        *,
+        max_wait_ms: int = 0,
+        min_bytes: int = 1,
+    ) -> FetchResult:
+        """Whole batches from ``offset``; waits up to ``max_wait_ms`` for ``min_bytes``."""
+        p = self._partition(topic, partition)
+        deadline = time.monotonic() + max_wait_ms / 1000
+        while True:
+            seen = p.high_watermark
+            data = p.read(offset, max_bytes)
+            remaining = deadline - time.monotonic()
+            if len(data) >= min_bytes or remaining <= 0:
+                break
+            with p.changed:
+                if p.high_watermark == seen and not p.closed:
+                    p.changed.wait(remaining)
+                if p.closed:
+                    break
+        return FetchResult(data, p.high_watermark, p.log_start_offset)
+
+    def offset_for_timestamp(self, topic: str, partition: int, timestamp_ms: int) -> int | None:
+        """First offset whose timestamp is >= ``timestamp_ms`` (None if every record is older)."""
+        return self._partition(topic, partition).offset_for_timestamp(timestamp_ms)
+
+    def start_offset(self, topic: str, partition: int) -> int:
+        return self._partition(topic, partition).log_start_offset
+
+    def end_offset(self, topic: str, partition: int) -> int:
+        return self._partition(topic, partition).high_watermark
+
+    def partition(self, topic: str, partition: int) -> Partition:
+        """The partition object itself (maintenance, tests, the wire-protocol listener)."""
+        return self._partition(topic, partition)
