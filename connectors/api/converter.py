@@ -1,0 +1,69 @@
+"""Converters: Connect data <-> the bytes stored in the log (keys, values and headers).
+
+The runtime configures one converter for keys and one for values per connector, with the
+``key.converter.*`` / ``value.converter.*`` sub-keys stripped of their prefix (so a
+converter sees ``schemas.enable``, not ``value.converter.schemas.enable``).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from typing import Any
+
+from connectors.api.config import ConfigDef
+from connectors.api.data import Schema, SchemaAndValue
+from connectors.api.headers import Headers
+
+
+class Converter(ABC):
+    """Serialises record keys or values (Kafka's ``Converter``)."""
+
+    def configure(self, configs: Mapping[str, Any], is_key: bool) -> None:
+        """Apply the converter's sub-config; raise ConfigError listing every bad key."""
+        return
+
+    @abstractmethod
+    def from_connect_data(
+        self, topic: str, schema: Schema | None, value: Any, headers: Headers | None = None
+    ) -> bytes | None:
+        """Serialise; None stays None (a tombstone). DataError when the value cannot be."""
+
+    @abstractmethod
+    def to_connect_data(
+        self, topic: str, data: bytes | None, headers: Headers | None = None
+    ) -> SchemaAndValue:
+        """Deserialise; None gives ``SchemaAndValue.NULL``. DataError on malformed bytes."""
+
+    def config_def(self) -> ConfigDef:
+        """The converter's keys (empty unless overridden)."""
+        return ConfigDef()
+
+    def close(self) -> None:
+        """Release resources (e.g. a schema registry client)."""
+        return
+
+
+class HeaderConverter(ABC):
+    """Serialises header values (Kafka's ``HeaderConverter``)."""
+
+    def configure(self, configs: Mapping[str, Any]) -> None:
+        """Apply the header converter's sub-config."""
+        return
+
+    @abstractmethod
+    def to_connect_header(self, topic: str, header_key: str, value: bytes | None) -> SchemaAndValue:
+        """Deserialise one header value."""
+
+    @abstractmethod
+    def from_connect_header(
+        self, topic: str, header_key: str, schema: Schema | None, value: Any
+    ) -> bytes | None:
+        """Serialise one header value."""
+
+    def config_def(self) -> ConfigDef:
+        return ConfigDef()
+
+    def close(self) -> None:
+        """Release resources."""
+        return
