@@ -1,0 +1,102 @@
+"""Settings of one hub process, read from the command line and the environment.
+
+`hub up` options win over environment variables, which win over the defaults
+below, so `make run` (which passes ``HUB_DATA_DIR``/``HUB_HOST``/``HUB_PORT``
+through) and a bare `hub up` agree on where things are.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_DATA_DIR = "./hub-data"
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8083
+DEFAULT_URL = f"http://{DEFAULT_HOST}:{DEFAULT_PORT}"
+
+_TRUE = frozenset({"1", "true", "yes", "on"})
+_FALSE = frozenset({"0", "false", "no", "off", ""})
+
+
+class ConfigError(ValueError):
+    """A setting has a value the hub cannot use; the message names the variable."""
+
+
+def parse_bool(name: str, raw: str) -> bool:
+    """Read a yes/no setting the way shells and .env files usually spell it."""
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    msg = f"{name}={raw!r} is not a boolean; use true or false"
+    raise ConfigError(msg)
+
+
+def parse_positive_int(name: str, raw: str) -> int:
+    """Read a count setting, rejecting zero and negatives with a message naming it."""
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        msg = f"{name}={raw!r} must be a positive integer"
+        raise ConfigError(msg)
+    return value
+
+
+@dataclass(frozen=True)
+class HubConfig:
+    """Everything `hub up` needs to start; immutable once the process runs.
+
+    Attributes:
+        data_dir: where the log keeps its topics (and its lock file).
+        host: interface the REST API listens on.
+        port: REST API port (8083, Kafka Connect's usual port).
+        auto_create_topics: create an unknown topic on its first produce instead of
+            answering 404. Off by default so a typo in a topic name is noticed.
+        auto_create_partitions: partition count of auto-created topics.
+        log_defaults: broker-wide topic config defaults handed to the log.
+    """
+
+    data_dir: Path = field(default_factory=lambda: Path(DEFAULT_DATA_DIR))
+    host: str = DEFAULT_HOST
+    port: int = DEFAULT_PORT
+    auto_create_topics: bool = False
+    auto_create_partitions: int = 1
+    log_defaults: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def url(self) -> str:
+        """Base URL of the REST API as a client on this machine reaches it."""
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "") else self.host
+        if ":" in host:
+            host = f"[{host}]"
+        return f"http://{host}:{self.port}"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> HubConfig:
+        """Build a config from ``HUB_*`` variables, then apply non-None overrides.
+
+        Raises:
+            ConfigError: a variable holds a value of the wrong type.
+        """
+        env = os.environ if env is None else env
+        values: dict[str, object] = {
+            "data_dir": Path(env.get("HUB_DATA_DIR", DEFAULT_DATA_DIR)),
+            "host": env.get("HUB_HOST", DEFAULT_HOST),
+            "port": parse_positive_int("HUB_PORT", env.get("HUB_PORT", str(DEFAULT_PORT))),
+            "auto_create_topics": parse_bool(
+                "HUB_AUTO_CREATE_TOPICS", env.get("HUB_AUTO_CREATE_TOPICS", "false")
+            ),
+            "auto_create_partitions": parse_positive_int(
+                "HUB_AUTO_CREATE_PARTITIONS", env.get("HUB_AUTO_CREATE_PARTITIONS", "1")
+            ),
+        }
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        if not isinstance(values["data_dir"], Path):
+            values["data_dir"] = Path(str(values["data_dir"]))
+        return cls(**values)  # type: ignore[arg-type]
