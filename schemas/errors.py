@@ -22,6 +22,7 @@ clients written for Confluent (which branch on ``error_code``) keep working.
     ├── OperationNotPermittedError    (422, 42205)
     ├── ReferenceExistsError          (422, 42206)
     ├── StoreError                    (500, 50001)
+    ├── MalformedRequestError         (400, 400)
     └── SerializationError            (not HTTP: payload does not match its schema)
 """
 
@@ -162,3 +163,9 @@ class StoreError(RegistryError):
 
 class SerializationError(Exception):
     """A record could not be (de)serialized; the message names the failing path."""
+
+
+class MalformedRequestError(RegistryError):
+    """The request body is not the JSON object the endpoint expects."""
+
+    status, error_code = 400, 400
