@@ -262,17 +262,17 @@ class RecordBatch:
 
 
 def _check_header(magic: int, length: int, count: int, base_offset: int, position: int) -> None:
+    if length < _MIN_BATCH_LENGTH:
+        msg = (
+            f"record batch at byte {position} (offset {base_offset}) has impossible length "
+            f"{length} (minimum {_MIN_BATCH_LENGTH}); the data is corrupt"
+        )
+        raise CorruptRecordError(msg)
     if magic != MAGIC:
         msg = (
             f"record batch at byte {position} (offset {base_offset}) has magic {magic}; "
             f"only magic {MAGIC} (Kafka >= 0.11 record batches) is supported — the data "
             "is corrupt or was written by a pre-0.11 client"
-        )
-        raise CorruptRecordError(msg)
-    if length < _MIN_BATCH_LENGTH:
-        msg = (
-            f"record batch at byte {position} (offset {base_offset}) has impossible length "
-            f"{length} (minimum {_MIN_BATCH_LENGTH}); the data is corrupt"
         )
         raise CorruptRecordError(msg)
     if count < 0:
