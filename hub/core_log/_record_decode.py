@@ -32,7 +32,8 @@ _HIGH_BIT = bytes((b & 0x80) for b in range(256))  # translate table: keep the c
 _LOW_BITS = bytes((b & 0x7F) for b in range(256))
 _MIN_RUN = 8  # shorter proven runs are not worth their checks; use the plain loop
 _PROBE = 16  # records checked before trusting a run enough to check the rest
-_PLAIN_STEP = 32  # records decoded by the plain loop before trying a run again
+_PLAIN_STEP = 32  # records decoded by the plain loop before trying a run again...
+_PLAIN_STEP_MAX = 1024  # ...doubling up to this while runs keep failing
 
 
 class _Layout(NamedTuple):
@@ -243,6 +244,35 @@ def _raise_overrun(pos: int, end: int) -> None:
     raise CorruptRecordError(msg)
 
 
+def _drive(
+    data: bytes,
+    count: int,
+    on_run: Callable[[int, _Layout, int], None],
+    on_plain: Callable[[int, int], int],
+) -> int:
+    """Alternate between proven runs and the plain loop; return the end position.
+
+    After a failed attempt to find a run the plain loop takes twice as many
+    records before the next attempt, so batches of varied records do not pay
+    for probing more than a few percent of their decode time.
+    """
+    pos = done = 0
+    step = _PLAIN_STEP
+    while done < count:
+        lay = _template(data, pos)
+        n = _run_length(data, pos, lay, count - done) if lay is not None else 0
+        if n >= _MIN_RUN and lay is not None:
+            on_run(pos, lay, n)
+            pos += lay.size * n
+            step = _PLAIN_STEP
+        else:
+            n = min(step, count - done)
+            pos = on_plain(pos, n)
+            step = min(step * 2, _PLAIN_STEP_MAX)
+        done += n
+    return pos
+
+
 def decode_keys_values(data: bytes, count: int, base_offset: int) -> list[KeyValue]:
     """Decode only each record's key and value (headers are skipped).
 
@@ -250,21 +280,14 @@ def decode_keys_values(data: bytes, count: int, base_offset: int) -> list[KeyVal
         CorruptRecordError: lengths do not add up to the records section.
     """
     out: list[KeyValue] = []
-    pos = 0
-    done = 0
+
+    def run(pos: int, lay: _Layout, n: int) -> None:
+        keys = _column(data, pos + lay.key_at, lay.key_len, lay.size, n)
+        values = _column(data, pos + lay.value_at, lay.value_len, lay.size, n)
+        out.extend(zip(keys, values, strict=True))
+
     try:
-        while done < count:
-            lay = _template(data, pos)
-            n = _run_length(data, pos, lay, count - done) if lay is not None else 0
-            if n >= _MIN_RUN and lay is not None:
-                keys = _column(data, pos + lay.key_at, lay.key_len, lay.size, n)
-                values = _column(data, pos + lay.value_at, lay.value_len, lay.size, n)
-                out += zip(keys, values, strict=True)
-                pos += lay.size * n
-            else:
-                n = min(_PLAIN_STEP, count - done)
-                pos = _plain_kv(data, pos, n, out)
-            done += n
+        pos = _drive(data, count, run, lambda pos, n: _plain_kv(data, pos, n, out))
     except (IndexError, CorruptRecordError) as exc:
         raise _corrupt(base_offset, f"record data ends early or is malformed: {exc}") from exc
     if pos != len(data):
@@ -283,21 +306,47 @@ class Columns(NamedTuple):
 
 
 def _plain_full(data: bytes, pos: int, count: int, cols: Columns) -> int:
+    """Decode ``count`` whole records from ``pos`` into ``cols``; return the next position.
+
+    Long-hand like :func:`_plain_kv`; only multi-byte varints and headers call out.
+    """
+    dec = ZZ_DECODE
+    add_ts, add_od = cols.ts_deltas.append, cols.offset_deltas.append
+    add_key, add_value, add_headers = cols.keys.append, cols.values.append, cols.headers.append
     for _ in range(count):
-        length, pos = _uvarint(data, pos)
-        end = pos + length
-        ts_delta, p = decode_varint(data, pos + 1)
-        offset_delta, p = decode_varint(data, p)
-        key, p = _read_bytes(data, p)
-        value, p = _read_bytes(data, p)
-        headers, p = _read_headers(data, p)
-        if p != end:
-            _raise_overrun(p, end)
-        cols.ts_deltas.append(ts_delta)
-        cols.offset_deltas.append(offset_delta)
-        cols.keys.append(key)
-        cols.values.append(value)
-        cols.headers.append(headers)
+        b = data[pos]
+        if b < 0x80:
+            end = pos + 1 + dec[b]
+            p = pos + 2
+        else:
+            length, p = decode_varint(data, pos)
+            end = p + length
+            p += 1
+        b = data[p]
+        if b < 0x80:
+            add_ts(dec[b])
+            p += 1
+        else:
+            value, p = decode_varint(data, p)
+            add_ts(value)
+        b = data[p]
+        if b < 0x80:
+            add_od(dec[b])
+            p += 1
+        else:
+            value, p = decode_varint(data, p)
+            add_od(value)
+        blob, p = _read_bytes(data, p)
+        add_key(blob)
+        blob, p = _read_bytes(data, p)
+        add_value(blob)
+        if p + 1 == end and data[p] == 0:
+            add_headers(())
+        else:
+            headers, p = _read_headers(data, p)
+            if p != end:
+                _raise_overrun(p, end)
+            add_headers(headers)
         pos = end
     return pos
 
@@ -336,19 +385,13 @@ def decode_columns(data: bytes, count: int, base_offset: int) -> Columns:
         CorruptRecordError: lengths do not add up to the records section.
     """
     cols = Columns([], [], [], [], [])
-    pos = 0
-    done = 0
     try:
-        while done < count:
-            lay = _template(data, pos)
-            n = _run_length(data, pos, lay, count - done) if lay is not None else 0
-            if n >= _MIN_RUN and lay is not None:
-                _run_full(data, pos, lay, n, cols)
-                pos += lay.size * n
-            else:
-                n = min(_PLAIN_STEP, count - done)
-                pos = _plain_full(data, pos, n, cols)
-            done += n
+        pos = _drive(
+            data,
+            count,
+            lambda pos, lay, n: _run_full(data, pos, lay, n, cols),
+            lambda pos, n: _plain_full(data, pos, n, cols),
+        )
     except (IndexError, CorruptRecordError, UnicodeDecodeError) as exc:
         raise _corrupt(base_offset, f"record data ends early or is malformed: {exc}") from exc
     if pos != len(data):
