@@ -3,17 +3,21 @@
 The parent holds the benchmark's data set, so its own RSS says nothing about
 the log.  The child builds its records on the fly from a small pool of values
 (so the data set does not count either), produces them through ``Log.append``
-and exits; the parent reads the child's peak RSS from ``wait4``'s rusage,
-which the kernel keeps exactly, with no polling gaps.
+and reports its own peak RSS: ``VmHWM`` from ``/proc/self/status``, the
+kernel's exact high-water mark of the process image, with no polling gaps.
+
+Not ``wait4``/``RUSAGE_CHILDREN``: Linux carries the high-water mark of the
+address space a child had *before* ``exec`` into its ``ru_maxrss``, and that
+address space is the (v)forked parent's, so the parent's data set would count.
 
 Run as ``python -m hub.bench.rss_child DIR RECORDS KEY_SIZE VALUE_SIZE BATCH_SIZE``;
-prints one JSON line ``{"records": n, "seconds": s}``.
+prints one JSON line ``{"records": n, "seconds": s, "peak_rss_bytes": b}``.
 """
 
 from __future__ import annotations
 
 import json
-import os
+import resource
 import subprocess
 import sys
 import time
@@ -57,21 +61,29 @@ def measure_peak_rss(
     start = time.monotonic()
     with out_path.open("wb") as out, err_path.open("wb") as err:
         proc = subprocess.Popen(args, stdout=out, stderr=err)
-        while True:
-            pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-            if pid:
-                break
+        while proc.poll() is None:
             time.sleep(0.5)
             if tick:
                 tick(time.monotonic() - start)
-    proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
         tail = err_path.read_text(errors="replace")[-3000:]
         msg = f"the RSS child exited with {proc.returncode}:\n{tail}"
         raise BenchError(msg)
     result = json.loads(out_path.read_text())
-    # ru_maxrss is in KiB on Linux.
-    return RssResult(usage.ru_maxrss * 1024, int(result["records"]), float(result["seconds"]))
+    return RssResult(
+        int(result["peak_rss_bytes"]), int(result["records"]), float(result["seconds"])
+    )
+
+
+def peak_rss_of_this_process() -> int:
+    """VmHWM of the running process in bytes (falls back to ru_maxrss off Linux)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024  # reported in kB
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
 def produce_generated(
@@ -108,7 +120,8 @@ def main(argv: list[str]) -> int:
     data_dir = Path(argv[0])
     records, key_size, value_size, batch_size = (int(a) for a in argv[1:])
     seconds = produce_generated(data_dir, records, key_size, value_size, batch_size)
-    print(json.dumps({"records": records, "seconds": seconds}))
+    peak = peak_rss_of_this_process()
+    print(json.dumps({"records": records, "seconds": seconds, "peak_rss_bytes": peak}))
     return 0
 
 
