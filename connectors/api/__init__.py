@@ -63,7 +63,7 @@ from connectors.api.errors import (
 )
 from connectors.api.headers import Header, Headers
 from connectors.api.logical import LOGICAL_TYPES, Date, Decimal, Time, Timestamp
-from connectors.api.plugin import PluginType
+from connectors.api.plugin import PluginSpec, PluginType
 from connectors.api.records import (
     KEEP,
     ConnectRecord,
@@ -116,6 +116,7 @@ __all__ = [
     "Password",
     "PluginNotFoundError",
     "PluginResolver",
+    "PluginSpec",
     "PluginType",
     "Predicate",
     "Range",

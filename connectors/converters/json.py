@@ -1,0 +1,174 @@
+"""JsonConverter: Kafka Connect's ``org.apache.kafka.connect.json.JsonConverter`` in Python.
+
+With ``schemas.enable=true`` (the default, as in Kafka) each message is an envelope
+``{"schema": <Connect schema JSON>, "payload": <value>}``; with ``false`` it is the bare value.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+
+from connectors.api import (
+    ConfigDef,
+    ConfigType,
+    Converter,
+    DataError,
+    HeaderConverter,
+    Headers,
+    Importance,
+    Range,
+    Schema,
+    SchemaAndValue,
+    ValidString,
+)
+from connectors.converters.json_data import (
+    JsonOptions,
+    json_default,
+    schema_from_json,
+    schema_to_json,
+    value_from_json,
+    value_to_json,
+)
+
+SCHEMAS_ENABLE = "schemas.enable"
+SCHEMAS_CACHE_SIZE = "schemas.cache.size"
+DECIMAL_FORMAT = "decimal.format"
+REPLACE_NULL_WITH_DEFAULT = "replace.null.with.default"
+
+CONFIG_DEF = (
+    ConfigDef()
+    .define(SCHEMAS_ENABLE, ConfigType.BOOLEAN, True, importance=Importance.HIGH,
+            documentation="Include the schema with each message (the schema/payload envelope).",
+            group="Schemas", display_name="Enable Schemas")
+    .define(SCHEMAS_CACHE_SIZE, ConfigType.INT, 1000, Range.at_least(0), Importance.HIGH,
+            "How many schemas to keep converted in each direction.", group="Schemas")
+    .define(DECIMAL_FORMAT, ConfigType.STRING, "BASE64",
+            ValidString.case_insensitive("BASE64", "NUMERIC"), Importance.LOW,
+            "How Decimal values are written: BASE64 bytes (Kafka's default) or NUMERIC numbers.",
+            group="Schemas")
+    .define(REPLACE_NULL_WITH_DEFAULT, ConfigType.BOOLEAN, True, importance=Importance.LOW,
+            documentation="Write a null field as its schema default, when it has one.")
+    .define("converter.type", ConfigType.STRING, "value",
+            ValidString.in_("key", "value", "header"), Importance.LOW,
+            "Set by the runtime: what this instance converts.")
+)  # fmt: skip
+
+_ENVELOPE_ERROR = (
+    'JsonConverter with schemas.enable requires "schema" and "payload" fields and may not '
+    "contain additional fields. If you are trying to deserialize plain JSON data, set "
+    "schemas.enable=false in your converter configuration."
+)
+_DUMP_OPTS = orjson.OPT_NAIVE_UTC | orjson.OPT_NON_STR_KEYS
+
+
+class _Lru(OrderedDict[Any, Any]):
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        self.size = size
+
+    def put(self, key: Any, value: Any) -> Any:
+        if self.size > 0:
+            self[key] = value
+            if len(self) > self.size:
+                self.popitem(last=False)
+        return value
+
+
+class JsonConverter(Converter, HeaderConverter):
+    """JSON with or without the schema/payload envelope; also usable as header converter."""
+
+    def __init__(self) -> None:
+        self.schemas_enabled = True
+        self.options = JsonOptions()
+        self._to_json_cache = _Lru(1000)
+        self._from_json_cache = _Lru(1000)
+
+    def version(self) -> str:
+        return "1.0"
+
+    def config_def(self) -> ConfigDef:
+        return CONFIG_DEF
+
+    def configure(self, configs: Mapping[str, Any], is_key: bool = False) -> None:
+        parsed = CONFIG_DEF.parse(configs)
+        self.schemas_enabled = parsed[SCHEMAS_ENABLE]
+        self.options = JsonOptions(
+            decimal_numeric=parsed[DECIMAL_FORMAT].upper() == "NUMERIC",
+            replace_null_with_default=parsed[REPLACE_NULL_WITH_DEFAULT],
+        )
+        self._to_json_cache = _Lru(parsed[SCHEMAS_CACHE_SIZE])
+        self._from_json_cache = _Lru(parsed[SCHEMAS_CACHE_SIZE])
+
+    def from_connect_data(
+        self, topic: str, schema: Schema | None, value: Any, headers: Headers | None = None
+    ) -> bytes | None:
+        if schema is None and value is None:
+            return None
+        payload = self._dumps(value_to_json(schema, value, self.options))
+        if not self.schemas_enabled:
+            return payload
+        return b'{"schema":' + self._schema_bytes(schema) + b',"payload":' + payload + b"}"
+
+    def _schema_bytes(self, schema: Schema | None) -> bytes:
+        if schema is None:
+            return b"null"
+        cached: bytes | None = self._to_json_cache.get(schema)
+        if cached is None:
+            cached = self._to_json_cache.put(
+                schema, self._dumps(schema_to_json(schema, self.options))
+            )
+        return cached
+
+    @staticmethod
+    def _dumps(tree: Any) -> bytes:
+        try:
+            return orjson.dumps(tree, default=json_default, option=_DUMP_OPTS)
+        except TypeError as exc:
+            msg = f"Cannot write the value as JSON: {exc}."
+            raise DataError(msg) from exc
+
+    def to_connect_data(
+        self, topic: str, data: bytes | None, headers: Headers | None = None
+    ) -> SchemaAndValue:
+        if data is None:
+            return SchemaAndValue.NULL
+        try:
+            tree = orjson.loads(data)
+        except orjson.JSONDecodeError as exc:
+            msg = f"Converting byte[] to Kafka Connect data failed: {exc}"
+            raise DataError(msg) from exc
+        if not self.schemas_enabled:
+            return SchemaAndValue(None, tree)
+        if not isinstance(tree, dict) or len(tree) != 2 or not {"schema", "payload"} <= tree.keys():
+            raise DataError(_ENVELOPE_ERROR)
+        schema = self._schema_from(tree["schema"])
+        return SchemaAndValue(schema, value_from_json(schema, tree["payload"]))
+
+    def _schema_from(self, node: Any) -> Schema | None:
+        if node is None:
+            return None
+        key = orjson.dumps(node)
+        schema = self._from_json_cache.get(key)
+        if schema is None:
+            schema = self._from_json_cache.put(key, schema_from_json(node))
+        return schema  # type: ignore[no-any-return]
+
+    def as_json_schema(self, schema: Schema) -> dict[str, Any]:
+        """The ``schema`` half of an envelope for ``schema`` (Kafka's ``asJsonSchema``)."""
+        return schema_to_json(schema, self.options)
+
+    def as_connect_schema(self, node: Mapping[str, Any]) -> Schema | None:
+        """Parse the ``schema`` half of an envelope (Kafka's ``asConnectSchema``)."""
+        return schema_from_json(node)
+
+    def to_connect_header(self, topic: str, header_key: str, value: bytes | None) -> SchemaAndValue:
+        return self.to_connect_data(topic, value)
+
+    def from_connect_header(
+        self, topic: str, header_key: str, schema: Schema | None, value: Any
+    ) -> bytes | None:
+        return self.from_connect_data(topic, schema, value)
