@@ -326,6 +326,8 @@ def build_batch(
 
     Raises:
         ValueError: ``records`` is empty (Kafka has no empty data batches).
+        TypeError: a record is not a ``(key, value, headers, timestamp)`` tuple of
+            the right types.
     """
     count = len(records)
     if count == 0:
@@ -333,7 +335,15 @@ def build_batch(
         raise ValueError(msg)
     if now_ms is None:
         now_ms = int(time.time() * 1000)
-    body, first_ts, max_ts = encode_records(records, now_ms)
+    try:
+        body, first_ts, max_ts = encode_records(records, now_ms)
+    except (TypeError, AttributeError, ValueError) as exc:
+        msg = (
+            f"cannot encode records ({exc}); each record must be a tuple (key: bytes | None, "
+            "value: bytes | None, headers: [(name: str, value: bytes | None)], timestamp_ms: "
+            "int | None)"
+        )
+        raise TypeError(msg) from exc
     if timestamp_type == TimestampType.LOG_APPEND_TIME:
         max_ts = now_ms
     payload = compress(compression, body)
@@ -370,7 +380,8 @@ def stamp_log_append_time(batch: bytearray | memoryview, ts: int) -> None:
     readers then report ``ts`` as every record's timestamp.
     """
     view = memoryview(batch)
+    (length,) = struct.unpack_from(">i", view, 8)
     (attributes,) = struct.unpack_from(">h", view, 21)
     struct.pack_into(">h", view, 21, attributes | _TIMESTAMP_TYPE_BIT)
     _INT64.pack_into(view, 35, ts)
-    _UINT32.pack_into(view, 17, crc32c(view[_CRC_START:]))
+    _UINT32.pack_into(view, 17, crc32c(view[_CRC_START : _LOG_OVERHEAD + length]))

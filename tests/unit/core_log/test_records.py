@@ -291,3 +291,20 @@ def test_record_is_frozen_and_comparable() -> None:
     assert hash(record) == hash(Record(0, NOW, b"k", b"v"))
     with pytest.raises(AttributeError):
         record.key = b"x"  # type: ignore[misc]
+
+
+def test_wrong_record_types_get_a_clear_error() -> None:
+    with pytest.raises(TypeError, match=r"key: bytes \| None"):
+        build_batch([("text key", b"v", (), None)])  # type: ignore[list-item]
+    with pytest.raises(TypeError, match="cannot encode records"):
+        build_batch([(b"k", b"v", [(b"bytes-name", b"x")], None)])  # type: ignore[list-item]
+
+
+def test_stamp_log_append_time_inside_a_larger_buffer() -> None:
+    one = build_batch(simple(2, ts=NOW), now_ms=NOW)
+    buf = bytearray(one + one)
+    stamp_log_append_time(memoryview(buf)[: len(one)], NOW + 1)
+    first, second = iter_batches(buf)
+    first.validate_crc()
+    second.validate_crc()
+    assert (first.max_timestamp, second.max_timestamp) == (NOW + 1, NOW)
