@@ -340,7 +340,8 @@ def _int_from_json(schema: Schema, node: Any) -> int:
         raise _mismatch(schema, node)
     bits = _INT_BITS[schema.type]
     if not -(2 ** (bits - 1)) <= node < 2 ** (bits - 1):
-        raise DataError(f"Value {node} is out of range for {schema.type.name}.")
+        msg = f"Value {node} is out of range for {schema.type.name}."
+        raise DataError(msg)
     return node
 
 

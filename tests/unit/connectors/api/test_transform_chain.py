@@ -41,7 +41,7 @@ class TopicIs(Predicate[ConnectRecord]):
         self.topic = configs["topic"]
 
     def test(self, record: ConnectRecord) -> bool:
-        return record.topic == self.topic
+        return bool(record.topic == self.topic)
 
 
 PLUGINS: dict[tuple[PluginType, str], type] = {

@@ -1,7 +1,6 @@
 """Hypothesis strategies producing (Connect schema, valid value) pairs."""
 
 import datetime as dt
-import decimal
 import string
 from typing import Any
 
@@ -26,13 +25,15 @@ PRIMITIVES: dict[Type, st.SearchStrategy[Any]] = {
     Type.BYTES: st.binary(max_size=20),
 }
 
+_LOW = dt.datetime(1900, 1, 1)  # noqa: DTZ001 - hypothesis needs naive bounds
+_HIGH = dt.datetime(2200, 1, 1)  # noqa: DTZ001
 LOGICAL: list[tuple[Schema, st.SearchStrategy[Any]]] = [
     (Decimal.schema(2), st.decimals(min_value=-(10**12), max_value=10**12, places=2)),
     (Date.SCHEMA, st.dates(dt.date(1900, 1, 1), dt.date(2200, 1, 1))),
     (Time.SCHEMA, st.times().map(lambda t: t.replace(microsecond=t.microsecond // 1000 * 1000))),
     (
         Timestamp.SCHEMA,
-        st.datetimes(dt.datetime(1900, 1, 1), dt.datetime(2200, 1, 1)).map(
+        st.datetimes(_LOW, _HIGH).map(
             lambda d: d.replace(microsecond=d.microsecond // 1000 * 1000, tzinfo=dt.UTC)
         ),
     ),

@@ -197,9 +197,9 @@ def test_default_replaces_null() -> None:
 
 
 def test_envelope_required_when_schemas_enabled() -> None:
-    with pytest.raises(DataError, match="schemas.enable=false"):
+    with pytest.raises(DataError, match=r"schemas\.enable=false"):
         converter().to_connect_data("t", b'{"id": 1}')
-    with pytest.raises(DataError, match="schemas.enable=false"):
+    with pytest.raises(DataError, match=r"schemas\.enable=false"):
         converter().to_connect_data("t", b'{"schema": null, "payload": 1, "x": 2}')
 
 

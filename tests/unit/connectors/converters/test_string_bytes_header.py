@@ -40,7 +40,7 @@ def test_string_converter_encodings_and_non_strings() -> None:
 
 
 def test_string_converter_rejects_unknown_encoding() -> None:
-    with pytest.raises(ConfigError, match="converter.encoding"):
+    with pytest.raises(ConfigError, match=r"converter\.encoding"):
         string_converter("klingon")
 
 
