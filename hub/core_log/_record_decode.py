@@ -19,6 +19,10 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Sequence
+from functools import lru_cache
+from itertools import repeat
+from operator import itemgetter
+from struct import Struct
 from typing import NamedTuple, TypeVar
 
 from hub.core_log.errors import CorruptRecordError
@@ -30,6 +34,8 @@ Headers = tuple[tuple[str, bytes | None], ...]
 
 _HIGH_BIT = bytes((b & 0x80) for b in range(256))  # translate table: keep the continuation bit
 _LOW_BITS = bytes((b & 0x7F) for b in range(256))
+_FIRST = itemgetter(0)
+_SECOND = itemgetter(1)
 _MIN_RUN = 8  # shorter proven runs are not worth their checks; use the plain loop
 _PROBE = 16  # records checked before trusting a run enough to check the rest
 _PLAIN_STEP = 32  # records decoded by the plain loop before trying a run again...
@@ -110,28 +116,55 @@ def _matching_prefix(col: bytes, expected: bytes) -> int:
 def _proven(data: bytes, pos: int, lay: _Layout, n: int) -> int:
     """How many of the ``n`` records from ``pos`` provably share ``lay``'s layout."""
     stride = lay.size
-    span = stride * (n - 1) + 1
     for r in lay.exact:
-        col = data[pos + r : pos + r + span : stride]
+        col = data[pos + r : pos + r + stride * (n - 1) + 1 : stride]
         n = min(n, _matching_prefix(col, data[pos + r : pos + r + 1] * len(col)))
     for r in lay.masked:
-        col = data[pos + r : pos + r + span : stride].translate(_HIGH_BIT)
+        col = data[pos + r : pos + r + stride * (n - 1) + 1 : stride].translate(_HIGH_BIT)
         n = min(n, _matching_prefix(col, bytes((data[pos + r] & 0x80,)) * len(col)))
     return n
 
 
 def _run_length(data: bytes, pos: int, lay: _Layout, remaining: int) -> int:
+    """Length of the proven run of ``lay``-shaped records starting at ``pos``.
+
+    Producers number records 0..n-1, so a run usually ends where the offset
+    delta needs one more varint byte; checking up to there first avoids the
+    bisection that finding the end otherwise costs.
+    """
     limit = min(remaining, (len(data) - pos) // lay.size)
-    probe = _proven(data, pos, lay, min(limit, _PROBE))
-    if probe < _PROBE or limit == probe:
-        return probe
+    if lay.od_len <= 3:
+        first = decode_varint(data, pos + lay.od_at)[0]
+        limit = min(limit, max(1, (64 << (7 * (lay.od_len - 1))) - first))
+    if limit > 2 * _PROBE:
+        probe = _proven(data, pos, lay, _PROBE)
+        if probe < _PROBE:
+            return probe
     return _proven(data, pos, lay, limit)
 
 
-def _column(data: bytes, start: int, length: int, stride: int, n: int) -> list[bytes | None]:
-    if length < 0:
-        return [None] * n
-    return [data[s : s + length] for s in range(start, start + stride * n, stride)]
+@lru_cache(maxsize=256)
+def _pair_struct(size: int, key_at: int, key_len: int, value_at: int, value_len: int) -> Struct:
+    """A struct that cuts the non-null key and/or value out of one ``size``-byte record."""
+    fmt, cursor = "<", 0
+    for at, length in ((key_at, key_len), (value_at, value_len)):
+        if length >= 0:
+            fmt += f"{at - cursor}x{length}s"
+            cursor = at + length
+    return Struct(f"{fmt}{size - cursor}x")
+
+
+def _pairs(data: bytes, pos: int, lay: _Layout, n: int) -> list[KeyValue]:
+    """Keys and values of a proven run, cut out by ``struct.iter_unpack`` (a C loop)."""
+    cutter = _pair_struct(lay.size, lay.key_at, lay.key_len, lay.value_at, lay.value_len)
+    cuts = cutter.iter_unpack(memoryview(data)[pos : pos + lay.size * n])
+    if lay.key_len >= 0 and lay.value_len >= 0:
+        return list(cuts)
+    if lay.value_len >= 0:
+        return list(zip(repeat(None), map(_FIRST, cuts)))
+    if lay.key_len >= 0:
+        return list(zip(map(_FIRST, cuts), repeat(None)))
+    return [(None, None)] * n
 
 
 def _deltas(data: bytes, start: int, length: int, stride: int, n: int) -> list[int]:
@@ -282,9 +315,7 @@ def decode_keys_values(data: bytes, count: int, base_offset: int) -> list[KeyVal
     out: list[KeyValue] = []
 
     def run(pos: int, lay: _Layout, n: int) -> None:
-        keys = _column(data, pos + lay.key_at, lay.key_len, lay.size, n)
-        values = _column(data, pos + lay.value_at, lay.value_len, lay.size, n)
-        out.extend(zip(keys, values, strict=True))
+        out.extend(_pairs(data, pos, lay, n))
 
     try:
         pos = _drive(data, count, run, lambda pos, n: _plain_kv(data, pos, n, out))
@@ -373,8 +404,9 @@ def _run_full(data: bytes, pos: int, lay: _Layout, n: int, cols: Columns) -> Non
     stride = lay.size
     cols.ts_deltas.extend(_deltas(data, pos + lay.ts_at, lay.ts_len, stride, n))
     cols.offset_deltas.extend(_deltas(data, pos + lay.od_at, lay.od_len, stride, n))
-    cols.keys.extend(_column(data, pos + lay.key_at, lay.key_len, stride, n))
-    cols.values.extend(_column(data, pos + lay.value_at, lay.value_len, stride, n))
+    pairs = _pairs(data, pos, lay, n)
+    cols.keys.extend(map(_FIRST, pairs))
+    cols.values.extend(map(_SECOND, pairs))
     cols.headers.extend([()] * n)
 
 
