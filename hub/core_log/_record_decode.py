@@ -5,8 +5,8 @@ Two strategies, both giving identical results:
 * **Uniform runs.** Most batches hold runs of records with the same layout:
   same key and value lengths, no headers, and timestamp/offset deltas whose
   varints have the same byte length.  Within such a run record ``i`` starts
-  at ``start + i * stride``, so keys and values are plain strided slices.  A
-  run is *proven* before it is used: for every layout-defining byte position
+  at ``start + i * stride``, so one ``struct.iter_unpack`` cuts every key
+  and value out in C.  A run is *proven* before it is used: for every layout-defining byte position
   (the length varint, key/value length varints, header count) the strided
   column of bytes must equal the template record's byte, and for the delta
   varints the continuation bits must match.  Those checks are C-speed
