@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.fixtures.hub import running_hub
@@ -31,3 +32,10 @@ def redis_server() -> Iterator[Callable[..., RedisServer]]:
     """Factory: ``redis_server(*extra_args)`` starts a private redis-server; all stop after."""
     with redis_factory() as start:
         yield start
+
+
+@pytest.fixture
+def hub_client(hub_url: str) -> Iterator[httpx.Client]:
+    """An httpx client bound to the ``hub_url`` hub."""
+    with httpx.Client(base_url=hub_url, timeout=30) as client:
+        yield client

@@ -220,6 +220,12 @@ def start_readers(
             offset = end
         else:
             offset = int(start)
+            if not begin <= offset <= end:
+                msg = (
+                    f"offset {offset} is out of range for partition {p} of {topic!r} "
+                    f"(valid: {begin}..{end}); pick partitions with -p"
+                )
+                raise click.ClickException(msg)
         readers.append(PartitionReader(p, offset, timestamp, end))
     return readers
 
