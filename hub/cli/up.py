@@ -91,7 +91,8 @@ def serve(config: HubConfig, log_level: str) -> None:
             lifespan="off",
         )
         server = HubServer(uv_config, config)
-        server.run()
+        with contextlib.suppress(SystemExit):  # uvicorn exits when it cannot bind; reported below
+            server.run()
     finally:
         services.close()
     if not server.started:
