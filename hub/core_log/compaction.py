@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,7 +64,8 @@ def compact_partition(
         return None
     if not force and dirty_ratio(partition, tuple(candidates)) < config.min_cleanable_dirty_ratio:
         return None
-    latest = _latest_offsets(candidates)
+    horizon_tombstones = now - config.delete_retention_ms
+    latest, dirty = _scan_keys(candidates, horizon_tombstones)
     end_offsets = [*(s.base_offset for s in view.segments[1:])]
     cleaner = partition.directory / CLEANER_DIR
     shutil.rmtree(cleaner, ignore_errors=True)
@@ -72,10 +73,18 @@ def compact_partition(
     removed, after = 0, 0
     try:
         for group in _groups(candidates, config.segment_bytes):
-            end = end_offsets[view.segments.index(group[-1])]
-            cleaned, dropped = _clean_group(
-                group, cleaner, latest, now - config.delete_retention_ms
-            )
+            position = view.segments.index(group[0])
+            if len(group) == 1 and position not in dirty:
+                after += group[0].size
+                continue  # already clean: nothing to drop, nothing to merge
+            end = end_offsets[position + len(group) - 1]
+            cleaned, dropped = _clean_group(group, cleaner, latest, horizon_tombstones)
+            if cleaned.size == 0 and position > 0:  # nothing left: drop the segments outright
+                cleaned.close()
+                if not partition.replace_segments(group, None, _unlink(group)):
+                    return None
+                removed += dropped
+                continue
             if not partition.replace_segments(
                 group, cleaned, _swap(partition, group, cleaned, end)
             ):
@@ -91,20 +100,27 @@ def compact_partition(
     return CompactionResult(len(candidates), segments_after, before, after, removed)
 
 
-def _latest_offsets(segments: list[LogSegment]) -> dict[bytes, int]:
+def _scan_keys(
+    segments: list[LogSegment], tombstone_horizon: int
+) -> tuple[dict[bytes, int], set[int]]:
+    """Latest offset per key, and the indexes of segments holding something to drop."""
     latest: dict[bytes, int] = {}
-    for batch in _data_batches(segments):
-        for record in batch.records():
-            if record.key is not None:
-                latest[record.key] = record.offset
-    return latest
-
-
-def _data_batches(segments: list[LogSegment]) -> Iterator[RecordBatch]:
-    for segment in segments:
+    where: dict[bytes, int] = {}
+    dirty: set[int] = set()
+    for i, segment in enumerate(segments):
         for batch in segment.batches():
-            if not batch.is_control:
-                yield batch
+            if batch.is_control:
+                continue
+            for record in batch.records():
+                if record.value is None and record.timestamp < tombstone_horizon:
+                    dirty.add(i)
+                if record.key is None:
+                    continue
+                if record.key in where:
+                    dirty.add(where[record.key])
+                latest[record.key] = record.offset
+                where[record.key] = i
+    return latest, dirty
 
 
 def _groups(segments: list[LogSegment], max_bytes: int) -> Iterator[list[LogSegment]]:
@@ -174,6 +190,14 @@ def _rebuild(batch: RecordBatch, run: list[Record]) -> bytes:
 
 def _swap(partition: Partition, group: list[LogSegment], cleaned: LogSegment, end: int) -> _Swap:
     return _Swap(partition.directory, group, cleaned, end)
+
+
+def _unlink(group: list[LogSegment]) -> Callable[[], None]:
+    def commit() -> None:
+        for old in group:
+            old.delete_files()
+
+    return commit
 
 
 class _Swap:

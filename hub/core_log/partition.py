@@ -16,7 +16,7 @@ share one fsync (group commit).
 from __future__ import annotations
 
 import bisect
-import contextlib
+import logging
 import os
 import re
 import shutil
@@ -27,13 +27,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hub.core_log.configs import TopicConfig
-from hub.core_log.errors import CorruptRecordError, OffsetOutOfRangeError
+from hub.core_log.errors import (
+    CorruptRecordError,
+    KafkaStorageError,
+    LogError,
+    OffsetOutOfRangeError,
+)
 from hub.core_log.records import RecordBatch, iter_batches
 from hub.core_log.segment import LogSegment, segment_name
 
 _SEGMENT_FILE = re.compile(r"^(\d{20})\.log$")
 _SWAP_FILE = re.compile(r"^(\d{20})\.log\.(\d{20})\.swap$")
 RELATIVE_OFFSET_LIMIT = 2**31 - 1
+log = logging.getLogger(__name__)
 CLEANER_DIR = ".cleaner"  # compaction builds cleaned segments here before the swap
 
 
@@ -150,7 +156,11 @@ class Partition:
         config = self.config
         with self.lock:
             self._check_open()
-            active = self._maybe_roll(len(batch), record_count)
+            try:
+                active = self._maybe_roll(len(batch), record_count)
+            except OSError as exc:
+                msg = f"Could not start a new segment in {self.directory}: {exc}; free disk space."
+                raise KafkaStorageError(msg) from exc
             base = active.next_offset
             info = active.append(batch, base)
             self.unflushed_messages += info.last_offset - base + 1
@@ -251,9 +261,11 @@ class Partition:
     # -- segment-list changes (retention, compaction) -----------------------------------------
 
     def replace_segments(
-        self, old: list[LogSegment], new: LogSegment, commit: Callable[[], None]
+        self, old: list[LogSegment], new: LogSegment | None, commit: Callable[[], None]
     ) -> bool:
-        """Swap consecutive non-active ``old`` segments for ``new``; False if the list changed.
+        """Swap consecutive non-active ``old`` segments for ``new`` (or drop them if None).
+
+        Returns False (and changes nothing) if the segment list no longer holds ``old``.
 
         ``commit`` performs the file renames and runs under ``lock``, so no append or
         other swap sees a half-renamed directory.
@@ -266,7 +278,8 @@ class Partition:
             if segments[i : i + len(old)] != old or i + len(old) >= len(segments):
                 return False
             commit()
-            self._set_segments([*segments[:i], new, *segments[i + len(old) :]])
+            replacement = [new] if new is not None else []
+            self._set_segments([*segments[:i], *replacement, *segments[i + len(old) :]])
         self._retire(old)
         return True
 
@@ -308,8 +321,10 @@ class Partition:
                 return
             self.closed = True
             self.changed.notify_all()
-        with contextlib.suppress(OSError):
+        try:
             self.flush()
+        except LogError as exc:
+            log.error("could not flush %s-%d on close: %s", self.topic, self.index, exc)
         for segment in self.view.segments:
             segment.close()
         self.close_retired(force=True)

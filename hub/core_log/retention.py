@@ -85,7 +85,7 @@ class Maintenance:
             for partition in self._partitions():
                 try:
                     partition.flush_if_due(now)
-                except (OSError, ValueError):
+                except (OSError, ValueError, LogError):
                     log.exception("background flush of %s-%d failed", *_name(partition))
 
     def _clean_loop(self) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import logging
 import mmap
 import os
 import struct
@@ -35,6 +36,8 @@ MIN_BATCH_SIZE = 61
 CRC_START = 21
 BASE_OFFSET = struct.Struct(">q")
 SCAN_CHUNK = 1 << 16
+
+log = logging.getLogger(__name__)
 
 
 def segment_name(base_offset: int) -> str:
@@ -140,7 +143,7 @@ class LogSegment:
                 raise IndexCorruptError(msg)
             self.time_index.load(tail[-1].last_offset - self.base_offset if tail else 0)
         except (IndexCorruptError, CorruptRecordError, FileNotFoundError):
-            self._rebuild(file_size, check_crc=False)
+            self._rebuild(file_size, check_crc=False, sealed=True)
             return
         self.size = file_size
         self._adopt_tail(tail)
@@ -166,7 +169,7 @@ class LogSegment:
             os.ftruncate(self.fd, good)
             os.fsync(self.fd)
 
-    def _rebuild(self, file_size: int, *, check_crc: bool) -> int:
+    def _rebuild(self, file_size: int, *, check_crc: bool, sealed: bool = False) -> int:
         """Re-create both indexes by walking the file; returns the end of the last good batch."""
         self.index.reset()
         self.time_index.reset()
@@ -176,9 +179,19 @@ class LogSegment:
         for info in self._scan(0, file_size, check_crc=check_crc, stop_on_error=True):
             self._index_batch(info)
             self.size = info.position + info.size
-        self.index.rewrite()
-        self.time_index.rewrite()
+        if sealed and self.max_timestamp >= 0:  # the final entry seal() adds on roll
+            rel = self.offset_of_max_timestamp - self.base_offset
+            self.time_index.maybe_append(self.max_timestamp, rel)
+        self._persist_indexes()
         return self.size
+
+    def _persist_indexes(self) -> None:
+        """Rewrite both index files; on a full disk keep them in memory and retry at flush."""
+        try:
+            self.index.rewrite()
+            self.time_index.rewrite()
+        except OSError as exc:
+            log.warning("could not rewrite the indexes of %s (%s); will retry", self.path, exc)
 
     def _scan(
         self, start: int, end: int, *, check_crc: bool, stop_on_error: bool = False
@@ -366,11 +379,15 @@ class LogSegment:
     def flush(self) -> None:
         """Write the log to disk (fsync) up to its size, then persist pending index entries."""
         size = self.size
-        if size != self.flushed_size:
-            os.fsync(self.fd)
-            self.flushed_size = size
-        self.index.flush()
-        self.time_index.flush()
+        try:
+            if size != self.flushed_size:
+                os.fsync(self.fd)
+                self.flushed_size = size
+            self.index.flush()
+            self.time_index.flush()
+        except OSError as exc:
+            msg = f"Could not flush {self.path}: {exc.strerror or exc}; check the disk."
+            raise KafkaStorageError(msg) from exc
 
     def seal(self) -> None:
         """Finish a segment that stops being active: final time entry, fsync everything."""
