@@ -22,9 +22,12 @@ from confluent_kafka.schema_registry.error import SchemaRegistryError
 from confluent_kafka.schema_registry.json_schema import JSONDeserializer, JSONSerializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 
+from connectors.api import Schema as ConnectSchema
+from connectors.api import SchemaBuilder, Struct
 from hub.api.app import ROUTER_MODULES
 from hub.config import HubConfig
 from hub.services import HubServices
+from schemas.converters import AvroConverter, JsonSchemaConverter
 from tests.fixtures.hub import running_services
 from tests.unit.schemas import test_api
 
@@ -199,3 +202,36 @@ API_TESTS = [getattr(test_api, name) for name in dir(test_api) if name.startswit
 def test_every_endpoint_on_the_hub(url: str, api_test: Callable[[httpx.Client], None]) -> None:
     with httpx.Client(base_url=url) as http:
         api_test(http)
+
+
+def test_converters_interoperate_with_confluent_serdes(
+    url: str, client: SchemaRegistryClient
+) -> None:
+    schema = (
+        SchemaBuilder.struct()
+        .name("example.User")
+        .field("name", ConnectSchema.STRING_SCHEMA)
+        .field("age", ConnectSchema.INT32_SCHEMA)
+        .build()
+    )
+    value = Struct(schema, {"name": "eve", "age": 41})
+    avro_conv, json_conv = AvroConverter(), JsonSchemaConverter()
+    for conv in (avro_conv, json_conv):
+        conv.configure({"schema.registry.url": url}, False)
+    try:
+        data = avro_conv.from_connect_data("a", schema, value)
+        assert AvroDeserializer(client)(data, ctx("a")) == {"name": "eve", "age": 41}
+        confluent = AvroSerializer(client, USER_AVRO)({"name": "bob", "age": 7}, ctx("b"))
+        assert avro_conv.to_connect_data("b", confluent).value.to_dict() == {
+            "name": "bob",
+            "age": 7,
+        }
+        data = json_conv.from_connect_data("j", schema, value)
+        de = JSONDeserializer(None, schema_registry_client=client)
+        assert de(data, ctx("j")) == {"name": "eve", "age": 41}
+        confluent = JSONSerializer(USER_JSON, client)({"name": "ada", "age": 36}, ctx("k"))
+        back = json_conv.to_connect_data("k", confluent).value
+        assert back.to_dict() == {"name": "ada", "age": 36}
+    finally:
+        avro_conv.close()
+        json_conv.close()
