@@ -11,6 +11,7 @@ identical either way (the property tests check this against kafka-python).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from operator import itemgetter
 from typing import Any
 
 from hub.core_log.varint import TABLE_MAX, ZZ_BYTES, encode_varint
@@ -23,26 +24,92 @@ _ZZ_SIZE = [len(b) for b in ZZ_BYTES]
 #: of a batch whose records all share one timestamp.
 _SAME_TIME_PREFIX = [b"\x00\x00" + ZZ_BYTES[i + 1] for i in range(TABLE_MAX)]
 _SAME_TIME_PREFIX_SIZE = [len(p) for p in _SAME_TIME_PREFIX]
-_FAST_LIMIT = TABLE_MAX - 16  # lengths below this index the tables safely
+_FIRST, _SECOND, _THIRD, _FOURTH = (itemgetter(i) for i in range(4))
+_UNIFORM_MAX_RECORDS = 8192
+_HEADS_MAX_SHAPES = 16
+_HEADS: dict[tuple[int, int], list[bytes]] = {}
 
 
 def encode_records(records: Sequence[Any], now_ms: int) -> tuple[bytes, int, int]:
     """Encode ``(key, value, headers, ts | None)`` tuples; return (bytes, first_ts, max_ts)."""
-    stamps = [r[3] for r in records]
+    stamps = list(map(_FOURTH, records))
     count = len(stamps)
     missing = stamps.count(None)
-    if missing:
-        stamps = [now_ms if t is None else t for t in stamps]
-    first = stamps[0]
-    if missing == count or stamps.count(first) == count:
+    if missing == count:
+        first = now_ms
+    else:
+        if missing:
+            stamps = [now_ms if t is None else t for t in stamps]
+        first = stamps[0]
+        if stamps.count(first) != count:
+            body = _encode_general(records, [t - first for t in stamps])
+            return body, first, max(stamps)
+    try:
+        if count <= _UNIFORM_MAX_RECORDS:
+            uniform = _encode_uniform(records)
+            if uniform is not None:
+                return uniform, first, first
         if count <= len(_SAME_TIME_PREFIX):
-            try:
-                return _encode_same_time(records), first, first
-            except IndexError:  # a key or value too long for the tables
-                pass
-        deltas = [0] * count
-        return _encode_general(records, deltas), first, first
-    return _encode_general(records, [t - first for t in stamps]), first, max(stamps)
+            return _encode_same_time(records), first, first
+    except IndexError:  # a key or value too long for the tables
+        pass
+    return _encode_general(records, [0] * count), first, first
+
+
+def _uniform_heads(key_len: int, value_len: int, count: int) -> list[bytes]:
+    """Per-record bytes before the key, for same-shape records sharing one timestamp.
+
+    Entry ``i`` is the previous record's header count (none for i = 0), then
+    record ``i``'s length, attributes, timestamp delta 0, offset delta ``i``
+    and key length: everything that differs between records of one shape
+    only through ``i``.  Cached per shape, so a steady producer computes it once.
+    """
+    heads = _HEADS.get((key_len, value_len))
+    if heads is None or len(heads) < count:
+        if len(_HEADS) >= _HEADS_MAX_SHAPES:
+            _HEADS.clear()
+        zz, size, prefix, prefix_size = (
+            ZZ_BYTES,
+            _ZZ_SIZE,
+            _SAME_TIME_PREFIX,
+            _SAME_TIME_PREFIX_SIZE,
+        )
+        k1, v1 = key_len + 1, value_len + 1
+        fixed = k1 + v1 + size[k1] + size[v1]  # body size less the prefix, + 1 for the table
+        heads = [
+            (_ZERO if i else b"") + zz[prefix_size[i] + fixed] + prefix[i] + zz[k1]
+            for i in range(max(count, 64))
+        ]
+        _HEADS[(key_len, value_len)] = heads
+    return heads
+
+
+def _encode_uniform(records: Sequence[Any]) -> bytes | None:
+    """Encode records that all have the same key and value lengths and no headers.
+
+    The pieces are laid out with slice assignments and joined once, so the
+    per-record work happens in C; ``None`` means the batch is not uniform.
+    """
+    keys = list(map(_FIRST, records))
+    values = list(map(_SECOND, records))
+    if any(map(_THIRD, records)):
+        return None
+    try:
+        key_lens = set(map(len, keys))
+        value_lens = set(map(len, values))
+    except TypeError:  # a null key or value
+        return None
+    if len(key_lens) != 1 or len(value_lens) != 1:
+        return None
+    (key_len,) = key_lens
+    (value_len,) = value_lens
+    count = len(keys)
+    pieces = [_ZERO] * (4 * count + 1)
+    pieces[0 : 4 * count : 4] = _uniform_heads(key_len, value_len, count)[:count]
+    pieces[1::4] = keys
+    pieces[2::4] = [ZZ_BYTES[value_len + 1]] * count
+    pieces[3::4] = values
+    return b"".join(pieces)
 
 
 def _encode_same_time(records: Sequence[Any]) -> bytes:

@@ -201,3 +201,33 @@ def test_zstd_and_gzip_payloads_from_other_encoders_decode() -> None:
     assert len(RecordBatch(rewrap(plain, 1, gz)).records()) == 500
     zs = bytes(cramjam.zstd.compress(body, level=19))
     assert len(RecordBatch(rewrap(plain, 4, zs)).records()) == 500
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    count=st.integers(min_value=1, max_value=300),
+    key_len=st.integers(min_value=0, max_value=70),
+    value_len=st.sampled_from([0, 1, 63, 64, 100, 8191, 8192, 20_000]),
+    odd=st.none()
+    | st.tuples(st.integers(min_value=0), st.sampled_from(["null", "header", "size"])),
+    ts=st.none() | st.just(NOW),
+)
+def test_same_shape_batches_are_byte_identical_to_kafka_python(
+    count: int, key_len: int, value_len: int, odd: tuple[int, str] | None, ts: int | None
+) -> None:
+    """Covers the uniform-batch encoder (and its fallbacks when one record differs)."""
+    records: list[Rec] = [
+        ((b"%070d" % i)[:key_len], bytes([i % 256]) * value_len, [], NOW) for i in range(count)
+    ]
+    if odd is not None:
+        where, kind = odd[0] % count, odd[1]
+        key, value, _, stamp = records[where]
+        records[where] = {
+            "null": (None, value, [], stamp),
+            "header": (key, value, [("h", None)], stamp),
+            "size": (key + b"!", value, [], stamp),
+        }[kind]
+    ours = build_batch(
+        [(k, v, h, ts) for k, v, h, _ in records], partition_leader_epoch=0, now_ms=NOW
+    )
+    assert ours == kafka_python_build(records, CompressionType.NONE)
