@@ -25,6 +25,8 @@ _ZZ_SIZE = [len(b) for b in ZZ_BYTES]
 _SAME_TIME_PREFIX = [b"\x00\x00" + ZZ_BYTES[i + 1] for i in range(TABLE_MAX)]
 _SAME_TIME_PREFIX_SIZE = [len(p) for p in _SAME_TIME_PREFIX]
 _FIRST, _SECOND, _THIRD, _FOURTH = (itemgetter(i) for i in range(4))
+#: _ATTRIBUTES_AND_DELTA[d + 1]: a record's attributes byte (0) and timestamp delta d.
+_ATTRIBUTES_AND_DELTA = [b"\x00" + b for b in ZZ_BYTES]
 _UNIFORM_MAX_RECORDS = 8192
 _HEADS_MAX_SHAPES = 16
 _HEADS: dict[tuple[int, int], list[bytes]] = {}
@@ -42,8 +44,8 @@ def encode_records(records: Sequence[Any], now_ms: int) -> tuple[bytes, int, int
             stamps = [now_ms if t is None else t for t in stamps]
         first = stamps[0]
         if stamps.count(first) != count:
-            body = _encode_general(records, [t - first for t in stamps])
-            return body, first, max(stamps)
+            deltas = [t - first for t in stamps]
+            return _encode_timed(records, deltas), first, max(stamps)
     try:
         if count <= _UNIFORM_MAX_RECORDS:
             uniform = _encode_uniform(records)
@@ -128,6 +130,38 @@ def _encode_same_time(records: Sequence[Any]) -> bytes:
         v1 = len(value) + 1
         body = prefix_size[i] + k1 + v1 + size[k1] + size[v1] - 1
         extend((zz[body + 1], prefix[i], zz[k1], key, zz[v1], value, zero))
+    return b"".join(parts)
+
+
+def _encode_timed(records: Sequence[Any], deltas: list[int]) -> bytes:
+    """Encode records whose timestamps differ (e.g. CDC events carrying source times).
+
+    Like :func:`_encode_same_time` with the timestamp delta as its own table
+    lookup; deltas beyond the tables (batches spanning over ~32 s) and long
+    keys or values take the general encoder.
+    """
+    count = len(deltas)
+    if count > TABLE_MAX or min(deltas) < -1 or max(deltas) > TABLE_MAX:
+        return _encode_general(records, deltas)
+    zz, size, zero = ZZ_BYTES, _ZZ_SIZE, _ZERO
+    indexes = list(map((1).__add__, deltas))
+    stamp_pieces = list(map(_ATTRIBUTES_AND_DELTA.__getitem__, indexes))
+    stamp_sizes = list(map(size.__getitem__, indexes))
+    parts: list[bytes] = []
+    extend = parts.extend
+    try:
+        for i, (key, value, headers, _), stamp, stamp_size in zip(
+            range(1, count + 1), records, stamp_pieces, stamp_sizes, strict=True
+        ):
+            if headers or key is None or value is None:
+                extend((_encode_record(i - 1, deltas[i - 1], key, value, headers),))
+                continue
+            k1 = len(key) + 1
+            v1 = len(value) + 1
+            body = stamp_size + size[i] + size[k1] + size[v1] + k1 + v1
+            extend((zz[body + 1], stamp, zz[i], zz[k1], key, zz[v1], value, zero))
+    except IndexError:  # a key or value too long for the tables
+        return _encode_general(records, deltas)
     return b"".join(parts)
 
 

@@ -231,3 +231,28 @@ def test_same_shape_batches_are_byte_identical_to_kafka_python(
         [(k, v, h, ts) for k, v, h, _ in records], partition_leader_epoch=0, now_ms=NOW
     )
     assert ours == kafka_python_build(records, CompressionType.NONE)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    shapes=st.lists(
+        st.tuples(
+            st.none() | st.binary(max_size=70),
+            st.none() | st.binary(max_size=200),
+            st.booleans(),  # with a header
+            st.integers(min_value=-70, max_value=40_000),  # ms after the first record
+        ),
+        min_size=1,
+        max_size=200,
+    )
+)
+def test_per_record_timestamps_are_byte_identical_to_kafka_python(
+    shapes: list[tuple[bytes | None, bytes | None, bool, int]],
+) -> None:
+    """Covers the timed encoder: deltas inside and beyond its tables, negative ones too."""
+    records: list[Rec] = [
+        (key, value, [("h", b"x")] if header else [], NOW + (delta if i else 0))
+        for i, (key, value, header, delta) in enumerate(shapes)
+    ]
+    ours = build_batch(records, partition_leader_epoch=0)
+    assert ours == kafka_python_build(records, CompressionType.NONE)
