@@ -46,7 +46,7 @@ class SimpleHeaderConverter(HeaderConverter):
             text = bytes(value).decode()
         except UnicodeDecodeError:
             return SchemaAndValue(Schema.BYTES_SCHEMA, bytes(value))
-        return _infer(text)
+        return infer_literal(text)
 
 
 def _text(value: Any) -> str:
@@ -61,7 +61,8 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def _infer(text: str) -> SchemaAndValue:
+def infer_literal(text: str) -> SchemaAndValue:
+    """The typed value a text stands for (Kafka's ``Values.parseString``, simplified)."""
     stripped = text.strip()
     if stripped in ("true", "false"):
         return SchemaAndValue(Schema.BOOLEAN_SCHEMA, stripped == "true")

@@ -1,0 +1,167 @@
+"""Shared machinery of the bundled transforms: key/value targeting, type checks, caches.
+
+Most Kafka SMTs come as ``$Key`` and ``$Value`` pairs doing the same work on the record's
+key or value; :class:`KeyValueTransform` holds that work once and each pair is two tiny
+subclasses setting :attr:`KeyValueTransform.target`.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar
+
+from connectors.api import (
+    ConfigDef,
+    ConfigType,
+    ConnectRecord,
+    DataError,
+    Importance,
+    Schema,
+    SchemaBuilder,
+    Struct,
+    Transformation,
+    Type,
+)
+
+REPLACE_NULL_WITH_DEFAULT = "replace.null.with.default"
+
+
+def define_replace_null(config: ConfigDef) -> ConfigDef:
+    """Add Kafka's ``replace.null.with.default`` key (KIP-1040) to a transform's ConfigDef."""
+    return config.define(
+        REPLACE_NULL_WITH_DEFAULT, ConfigType.BOOLEAN, True, importance=Importance.MEDIUM,
+        documentation="Whether a null field value is replaced by the field's default value.",
+    )  # fmt: skip
+
+
+class SchemaCache:
+    """A small LRU of derived schemas (Kafka keeps 16), so each input schema is rebuilt once."""
+
+    def __init__(self, size: int = 16) -> None:
+        self.size = size
+        self._items: OrderedDict[Any, Schema] = OrderedDict()
+
+    def get_or_build(self, key: Any, build: Callable[[], Schema]) -> Schema:
+        found = self._items.get(key)
+        if found is not None:
+            self._items.move_to_end(key)
+            return found
+        built = build()
+        self._items[key] = built
+        if len(self._items) > self.size:
+            self._items.popitem(last=False)
+        return built
+
+
+def require_map(value: Any, purpose: str) -> dict[str, Any]:
+    """The schemaless value as a dict, or Kafka's DataError naming the transform."""
+    if not isinstance(value, Mapping):
+        found = "null" if value is None else type(value).__name__
+        msg = f"Only Map objects supported in absence of schema for [{purpose}], found: {found}"
+        raise DataError(msg)
+    return dict(value)
+
+
+def require_struct(value: Any, purpose: str) -> Struct:
+    """The schemaful value as a Struct, or Kafka's DataError naming the transform."""
+    if not isinstance(value, Struct):
+        found = "null" if value is None else type(value).__name__
+        msg = f"Only Struct objects supported for [{purpose}], found: {found}"
+        raise DataError(msg)
+    return value
+
+
+def field_value(struct: Struct, name: str, replace_null_with_default: bool) -> Any:
+    """A field's value, with or without its default for null (``replace.null.with.default``)."""
+    return struct.get(name) if replace_null_with_default else struct.get_without_default(name)
+
+
+def copy_basics(schema: Schema, builder: SchemaBuilder | None = None) -> SchemaBuilder:
+    """A builder with ``schema``'s name, version, doc and parameters (Kafka's ``SchemaUtil``)."""
+    if builder is not None:
+        b = builder
+    elif schema.type is Type.ARRAY and schema.value_schema is not None:
+        b = SchemaBuilder.array(schema.value_schema)
+    elif schema.type is Type.MAP and schema.key_schema and schema.value_schema:
+        b = SchemaBuilder.map(schema.key_schema, schema.value_schema)
+    else:
+        b = SchemaBuilder(schema.type)
+    b.name(schema.name).version(schema.version).doc(schema.doc)
+    if schema.parameters:
+        b.parameters(schema.parameters)
+    return b
+
+
+def copy_struct_basics(schema: Schema) -> SchemaBuilder:
+    """A STRUCT builder with ``schema``'s metadata and optionality but no fields yet."""
+    b = copy_basics(schema, SchemaBuilder.struct())
+    return b.optional() if schema.optional else b
+
+
+def optional_copy(schema: Schema) -> Schema:
+    """The same schema made optional (for fields that may now be missing)."""
+    if schema.optional:
+        return schema
+    return SchemaBuilder.of(schema).optional().build()
+
+
+class KeyValueTransform(Transformation[ConnectRecord]):
+    """A transform working on the record key (``$Key``) or value (``$Value``).
+
+    Subclasses declare ``CONFIG_DEF`` and ``PURPOSE``, read their settings in
+    :meth:`setup`, and implement :meth:`apply_schemaless` and :meth:`apply_with_schema`,
+    each returning the new (schema, value) of the targeted part.
+    """
+
+    target: ClassVar[str] = "value"
+    CONFIG_DEF: ClassVar[ConfigDef] = ConfigDef()
+    PURPOSE: ClassVar[str] = "transform"
+    #: Kafka returns tombstones (null key/value) unchanged for most transforms.
+    PASS_NULL: ClassVar[bool] = True
+
+    def __init__(self) -> None:
+        self.config: dict[str, Any] = {}
+        self.schema_cache = SchemaCache()
+
+    def version(self) -> str:
+        return "1.0"
+
+    def config_def(self) -> ConfigDef:
+        return self.CONFIG_DEF
+
+    def configure(self, configs: Mapping[str, Any]) -> None:
+        self.config = self.CONFIG_DEF.parse(configs)
+        self.setup(self.config)
+
+    def setup(self, config: dict[str, Any]) -> None:
+        """Read parsed settings; raise ConfigError for combinations ConfigDef cannot check."""
+        return
+
+    def operating(self, record: ConnectRecord) -> tuple[Schema | None, Any]:
+        if self.target == "key":
+            return record.key_schema, record.key
+        return record.value_schema, record.value
+
+    def updated(self, record: ConnectRecord, schema: Schema | None, value: Any) -> ConnectRecord:
+        if self.target == "key":
+            return record.new_record(key_schema=schema, key=value)
+        return record.new_record(value_schema=schema, value=value)
+
+    def apply(self, record: ConnectRecord) -> ConnectRecord | None:
+        schema, value = self.operating(record)
+        if value is None and self.PASS_NULL:
+            return record
+        if schema is None:
+            new_schema, new_value = self.apply_schemaless(record, value)
+        else:
+            new_schema, new_value = self.apply_with_schema(record, schema, value)
+        return self.updated(record, new_schema, new_value)
+
+    def apply_schemaless(self, record: ConnectRecord, value: Any) -> tuple[Schema | None, Any]:
+        raise NotImplementedError
+
+    def apply_with_schema(
+        self, record: ConnectRecord, schema: Schema, value: Any
+    ) -> tuple[Schema | None, Any]:
+        raise NotImplementedError
