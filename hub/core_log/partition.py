@@ -32,6 +32,7 @@ from hub.core_log.errors import (
     KafkaStorageError,
     LogError,
     OffsetOutOfRangeError,
+    UnknownTopicOrPartitionError,
 )
 from hub.core_log.records import RecordBatch, iter_batches
 from hub.core_log.segment import LogSegment, segment_name
@@ -81,6 +82,8 @@ class Partition:
         self.closed = False
         self.cleaned_upto = 0  # compaction: offsets below this were compacted in this run
         self.view = SegmentView.of(())
+        # (next offset, segment, position) after the last read: sequential consumers skip lookups
+        self._cursor: tuple[int, LogSegment | None, int] = (-1, None, 0)
 
     @classmethod
     def open(cls, directory: Path, topic: str, index: int, config: TopicConfig) -> Partition:
@@ -172,8 +175,11 @@ class Partition:
 
     def _check_open(self) -> None:
         if self.closed:
-            msg = f"Partition {self.topic}-{self.index} is closed (topic deleted or log closed)."
-            raise OffsetOutOfRangeError(msg)
+            msg = (
+                f"Partition {self.topic}-{self.index} is closed (topic deleted or log closed); "
+                "look the topic up again."
+            )
+            raise UnknownTopicOrPartitionError(msg)
 
     def _maybe_roll(self, batch_size: int, record_count: int) -> LogSegment:
         active = self.view.active
@@ -227,11 +233,20 @@ class Partition:
             )
             raise OffsetOutOfRangeError(msg)
         i = max(0, bisect.bisect_right(view.bases, offset) - 1)
+        cursor = self._cursor
+        if cursor[0] == offset and cursor[1] is view.segments[i] and cursor[2] < cursor[1].size:
+            return self._read_at(cursor[1], cursor[2], max_bytes)
         for segment in view.segments[i:]:
             position = segment.find_batch(offset)
             if position is not None:
-                return segment.read(position, max_bytes)[0]
+                return self._read_at(segment, position, max_bytes)
         return b""
+
+    def _read_at(self, segment: LogSegment, position: int, max_bytes: int) -> bytes:
+        """Read and remember where the next sequential read starts (skips the index lookup)."""
+        data, next_offset = segment.read(position, max_bytes)
+        self._cursor = (next_offset, segment, position + len(data))
+        return data
 
     def offset_for_timestamp(self, timestamp: int) -> int | None:
         """First offset whose record timestamp is >= ``timestamp`` (None if none)."""

@@ -306,8 +306,10 @@ class LogSegment:
         """Batch headers from ``start`` to ``end`` (default: the acknowledged size) via pread."""
         limit = self.size if end is None else end
         pos = start
+        want = 4096  # grows: the batch sought is usually the first one
         while pos + MIN_BATCH_SIZE <= limit:
-            chunk = os.pread(self.fd, min(SCAN_CHUNK, limit - pos), pos)
+            chunk = os.pread(self.fd, min(want, limit - pos), pos)
+            want = min(want * 4, SCAN_CHUNK)
             at = 0
             while at + MIN_BATCH_SIZE <= len(chunk):
                 info = parse_header(chunk, at, str(self.path))
