@@ -287,3 +287,48 @@ def test_data_survives_reopen_and_batches_are_raw(data_dir: Path) -> None:
         assert [b.compression.name for b in iter_batches(data)] == ["GZIP"]
         assert [r.offset for r in read_all(log, "t")] == list(range(100))
         assert log.append("t", records(1)) == [(0, 100)]
+
+
+def test_flush_policies(log: Log) -> None:
+    log.create_topic("each", 1, {"flush.messages": "1", "flush.ms": "3600000"})
+    log.create_topic("timed", 1, {"flush.ms": "50"})
+    log.create_topic("never", 1, {"flush.ms": "3600000"})
+    for topic in ("each", "timed", "never"):
+        log.append(topic, records(3))
+    active = {t: log.partition(t, 0).view.active for t in ("each", "timed", "never")}
+    assert active["each"].flushed_size == active["each"].size > 0
+    assert active["never"].flushed_size == 0
+    deadline = time.monotonic() + 5
+    while active["timed"].flushed_size != active["timed"].size and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert active["timed"].flushed_size == active["timed"].size  # the background flusher ran
+    assert active["never"].flushed_size == 0
+    log.append("never", records(1), acks_fsync=True)
+    assert active["never"].flushed_size == active["never"].size
+    log.flush()
+    assert all(a.flushed_size == a.size for a in active.values())
+
+
+def test_append_batch_accepts_back_to_back_batches(log: Log) -> None:
+    log.create_topic("t")
+    raw = build_batch([(b"a", b"1", [], None)]) + build_batch([(b"b", b"2", [], None)] * 3)
+    assert log.append_batch("t", 0, raw) == 0
+    assert log.end_offset("t", 0) == 4
+    with pytest.raises(Exception, match="whole v2 record batches"):
+        log.append_batch("t", 0, raw + b"\x00" * 10)
+    assert log.end_offset("t", 0) == 4
+
+
+def test_delete_topic_wakes_long_poll_and_rejects_appends(log: Log) -> None:
+    log.create_topic("t")
+    partition = log.partition("t", 0)
+    timer = threading.Timer(0.1, lambda: log.delete_topic("t"))
+    timer.start()
+    start = time.monotonic()
+    assert log.read("t", 0, 0, max_wait_ms=5000).data == b""
+    timer.join()
+    assert time.monotonic() - start < 2
+    with pytest.raises(UnknownTopicOrPartitionError):
+        partition.append(build_batch([(b"k", b"v", [], None)]), 1)
+    with pytest.raises(UnknownTopicOrPartitionError):
+        log.append("t", records(1))

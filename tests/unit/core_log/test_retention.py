@@ -71,3 +71,26 @@ def test_readers_holding_deleted_segments_still_read(data_dir: Path) -> None:
         assert log.start_offset("t", 0) > 0
         data, _ = old_view.segments[0].read(0, 10_000)  # fd kept open for the delay
         assert data
+
+
+def test_compact_and_delete_applies_both(log: Log) -> None:
+    log.create_topic(
+        "t",
+        1,
+        {
+            **SMALL,
+            "cleanup.policy": "compact,delete",
+            "retention.ms": "60000",
+            "min.cleanable.dirty.ratio": "0.01",
+        },
+    )
+    old = int(time.time() * 1000) - 120_000
+    for i in range(10):
+        log.append("t", [ProduceRecord(b"old%d" % (i % 2), b"x" * 100, timestamp=old)])
+    for i in range(30):
+        log.append("t", [ProduceRecord(b"new%d" % (i % 3), b"y" * 100)])
+    log.partition("t", 0).roll()
+    log.run_maintenance()
+    got = read_all(log, "t")
+    assert not [r for r in got if r.key and r.key.startswith(b"old")]  # deleted by time
+    assert sorted(r.key for r in got) == [b"new0", b"new1", b"new2"]  # compacted by key
