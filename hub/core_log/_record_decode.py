@@ -200,12 +200,20 @@ def _plain_kv(data: bytes, pos: int, count: int, out: list[KeyValue]) -> int:
             length, pos = decode_varint(data, pos)
             end = pos + length
         p = pos + 1
-        p = p + 1 if data[p] < 0x80 else decode_varint(data, p)[1]
-        p = p + 1 if data[p] < 0x80 else decode_varint(data, p)[1]
+        for _ in (0, 1):  # skip the timestamp and offset deltas
+            if data[p] < 0x80:
+                p += 1
+            elif data[p + 1] < 0x80:
+                p += 2
+            else:
+                p = decode_varint(data, p)[1]
         b = data[p]
         if b < 0x80:
             n = dec[b]
             p += 1
+        elif data[p + 1] < 0x80:
+            n = dec[(b & 0x7F) | (data[p + 1] << 7)]
+            p += 2
         else:
             n, p = decode_varint(data, p)
         key: bytes | None
@@ -364,6 +372,9 @@ def _plain_full(data: bytes, pos: int, count: int, cols: Columns) -> int:
         if b < 0x80:
             add_od(dec[b])
             p += 1
+        elif data[p + 1] < 0x80:
+            add_od(dec[(b & 0x7F) | (data[p + 1] << 7)])
+            p += 2
         else:
             value, p = decode_varint(data, p)
             add_od(value)
