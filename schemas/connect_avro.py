@@ -177,6 +177,9 @@ def compile_to_avro(schema: Schema) -> ToAvro:
     if schema.type is Type.STRUCT:
         plan = [(f.name, f.schema.default, compile_to_avro(f.schema)) for f in schema.fields]
         simple = all(_is_plain(f.schema) for f in schema.fields)
+        if simple and all(f.schema.default is None for f in schema.fields):
+            # fastavro reads fields with dict.get: the struct's value dict is the datum.
+            return lambda v: v._values if type(v) is Struct else v
 
         def struct(value: Any) -> Any:
             if value is None or type(value) is not Struct:

@@ -17,7 +17,7 @@ import struct
 from typing import Any
 
 import orjson
-from fastavro import schemaless_reader, schemaless_writer
+from fastavro import parse_schema, schemaless_reader, schemaless_writer
 from fastavro.validation import ValidationError as AvroValidationError
 from fastavro.validation import validate as avro_validate
 from jsonschema.validators import validator_for
@@ -106,8 +106,8 @@ class AvroSerde:
     def __init__(self, schema_id: int, parsed: ParsedSchema) -> None:
         self.schema_id = schema_id
         self.header = frame_header(schema_id)
-        self.schema = parsed.avro
-        self.named = parsed.named
+        # parse again *with* fastavro's write hint: without it every write re-parses the schema
+        self.schema = parse_schema(parsed.avro, named_schemas=dict(parsed.named))
 
     def serialize(self, value: Any) -> bytes:
         """Frame ``value`` as Avro binary; SerializationError names the failing field."""
