@@ -56,6 +56,7 @@ from hub.core_log.records import (
 from hub.core_log.retention import Maintenance
 
 TOPICS_DIR = ".topics"
+DELETED_SUFFIX = "-delete"
 _RECORD_TUPLE = operator.attrgetter("key", "value", "headers", "timestamp")
 _PARTITION_OF = operator.attrgetter("partition")
 _DEFAULT_PARTITIONS = frozenset({None, 0})
@@ -204,6 +205,8 @@ class Log:
         return self.data_dir / TOPICS_DIR / f"{name}.json"
 
     def _load_topics(self) -> None:
+        for leftover in self.data_dir.glob(f"*{DELETED_SUFFIX}"):
+            shutil.rmtree(leftover, ignore_errors=True)  # a delete_topic cut short
         for path in sorted((self.data_dir / TOPICS_DIR).glob("*.json")):
             meta = orjson.loads(path.read_bytes())
             overrides = {str(k): str(v) for k, v in meta["configs"].items()}
@@ -271,14 +274,18 @@ class Log:
         with self._lock:
             topic = self._topic(name)
             del self._topics[name]
+            doomed = []
+            for partition in topic.partitions:
+                partition.close()
+                target = partition.directory.with_name(
+                    f"{partition.directory.name}.{uuid.uuid4().hex}{DELETED_SUFFIX}"
+                )
+                os.replace(partition.directory, target)
+                doomed.append(target)
+            # metadata last: a crash before this line leaves the topic, empty, not stale data
             self._meta_path(name).unlink(missing_ok=True)
-        for partition in topic.partitions:
-            partition.close()
-            doomed = partition.directory.with_name(
-                f"{partition.directory.name}.{uuid.uuid4().hex}-delete"
-            )
-            os.replace(partition.directory, doomed)
-            shutil.rmtree(doomed, ignore_errors=True)
+        for target in doomed:
+            shutil.rmtree(target, ignore_errors=True)
 
     def list_topics(self, *, include_internal: bool = False) -> list[str]:
         return sorted(n for n, t in self._topics.items() if include_internal or not t.internal)

@@ -211,7 +211,8 @@ class Partition:
             for segment in self.view.segments:
                 if segment.size != segment.flushed_size or segment is self.view.active:
                     segment.flush()
-            self.unflushed_messages = max(0, self.unflushed_messages - pending)
+            with self.lock:
+                self.unflushed_messages -= pending
             self.last_flush_ms = now_ms()
 
     def flush_if_due(self, now: int) -> None:
