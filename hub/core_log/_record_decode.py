@@ -357,6 +357,9 @@ def _plain_full(data: bytes, pos: int, count: int, cols: Columns) -> int:
         if b < 0x80:
             end = pos + 1 + dec[b]
             p = pos + 2
+        elif data[pos + 1] < 0x80:
+            end = pos + 2 + dec[(b & 0x7F) | (data[pos + 1] << 7)]
+            p = pos + 3
         else:
             length, p = decode_varint(data, pos)
             end = p + length
@@ -378,10 +381,21 @@ def _plain_full(data: bytes, pos: int, count: int, cols: Columns) -> int:
         else:
             value, p = decode_varint(data, p)
             add_od(value)
-        blob, p = _read_bytes(data, p)
-        add_key(blob)
-        blob, p = _read_bytes(data, p)
-        add_value(blob)
+        for add in (add_key, add_value):
+            b = data[p]
+            if b < 0x80:
+                n = dec[b]
+                p += 1
+            elif data[p + 1] < 0x80:
+                n = dec[(b & 0x7F) | (data[p + 1] << 7)]
+                p += 2
+            else:
+                n, p = decode_varint(data, p)
+            if n >= 0:
+                add(data[p : p + n])
+                p += n
+            else:
+                add(_null(n))
         if p + 1 == end and data[p] == 0:
             add_headers(())
         else:
