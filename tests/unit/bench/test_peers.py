@@ -51,3 +51,8 @@ def test_redis_streams_round_trip(tmp_path) -> None:
 def test_missing_redis_server_says_what_to_do(tmp_path) -> None:
     with pytest.raises(BenchError, match="--no-redis"):
         redis_peer.RedisServer(str(tmp_path / "no-such-redis-server"), tmp_path)
+
+
+def test_prepare_write_leaves_nothing_behind(tmp_path) -> None:
+    raw_io.prepare_write(tmp_path, 2 * raw_io.CHUNK + 1)
+    assert list(tmp_path.iterdir()) == []
