@@ -257,12 +257,6 @@ def _uvarint(data: bytes, pos: int) -> tuple[int, int]:
     return decode_varint(data, pos)
 
 
-def _skip_varint(data: bytes, pos: int) -> int:
-    if data[pos] < 0x80:
-        return pos + 1
-    return decode_varint(data, pos)[1]
-
-
 def _read_bytes(data: bytes, pos: int) -> tuple[bytes | None, int]:
     length, pos = _uvarint(data, pos)
     if length < 0:

@@ -45,16 +45,6 @@ def _encode_unsigned(raw: int) -> bytes:
     return bytes(out)
 
 
-def varint_size(value: int) -> int:
-    """Number of bytes :func:`encode_varint` produces for ``value``."""
-    raw = zigzag(value) & 0xFFFFFFFFFFFFFFFF
-    size = 1
-    while raw > 0x7F:
-        raw >>= 7
-        size += 1
-    return size
-
-
 def decode_varint(buf: bytes | memoryview, pos: int) -> tuple[int, int]:
     """Decode the zigzag varint starting at ``pos``; return ``(value, next_pos)``.
 
