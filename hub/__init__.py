@@ -1,3 +1,3 @@
-"""cdchub: capture a dataset once, keep it on a durable partitioned log, deliver it to many systems."""
+"""cdchub: capture a dataset once, keep it on a durable log, deliver it to many systems."""
 
 __version__ = "0.1.0"
