@@ -173,7 +173,7 @@ class ExtractNewRecordState(Transformation[ConnectRecord]):
             return self._delete(record, headers)
         row = _get(record.value, "before" if op == "d" else "after")
         if row is None:
-            return record.new_record(value=None, headers=headers)
+            return self._delete(record, headers) if op == "d" else record
         new_schema, new_value = self._row(record, row, op)
         out = record.new_record(value_schema=new_schema, value=new_value, headers=headers)
         return self._post(out)
@@ -183,7 +183,9 @@ class ExtractNewRecordState(Transformation[ConnectRecord]):
             return None
         if self.delete_mode == "tombstone":
             return record.new_record(value_schema=None, value=None, headers=headers)
-        return record.new_record(value=None, headers=headers)
+        after = record.value.schema.field("after") if isinstance(record.value, Struct) else None
+        row_schema = after.schema if after is not None else None
+        return record.new_record(value_schema=row_schema, value=None, headers=headers)
 
     def _row(self, record: ConnectRecord, row: Any, op: str) -> tuple[Schema | None, Any]:
         extras = [(ref.new_name, *ref.read(record.value)) for ref in self.add_fields]

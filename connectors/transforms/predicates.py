@@ -14,6 +14,7 @@ from connectors.api import (
     NonEmptyString,
     Predicate,
 )
+from connectors.transforms.routers import java_regex
 
 PATTERN, NAME = "pattern", "name"
 
@@ -21,7 +22,7 @@ PATTERN, NAME = "pattern", "name"
 def _valid_regex(name: str, value: Any) -> None:
     NonEmptyString()(name, value)
     try:
-        re.compile(value)
+        java_regex(value)
     except re.error as exc:
         msg = f"Invalid regex: {exc}"
         raise ValueError(msg) from None
@@ -50,7 +51,7 @@ class TopicNameMatches(Predicate[ConnectRecord]):
         return TOPIC_NAME_MATCHES_CONFIG
 
     def configure(self, configs: Mapping[str, Any]) -> None:
-        self.pattern = re.compile(TOPIC_NAME_MATCHES_CONFIG.parse(configs)[PATTERN])
+        self.pattern = java_regex(TOPIC_NAME_MATCHES_CONFIG.parse(configs)[PATTERN])
 
     def test(self, record: ConnectRecord) -> bool:
         return record.topic is not None and self.pattern.fullmatch(record.topic) is not None

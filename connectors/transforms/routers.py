@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from connectors.api import (
     ConfigDef,
@@ -28,7 +28,7 @@ TOPIC_FORMAT, TIMESTAMP_FORMAT = "topic.format", "timestamp.format"
 
 def _valid_regex(name: str, value: Any) -> None:
     try:
-        re.compile(value)
+        java_regex(value)
     except re.error as exc:
         msg = f"Invalid regex: {exc}"
         raise ValueError(msg) from None
@@ -42,7 +42,20 @@ REGEX_ROUTER_CONFIG = (
             documentation="Replacement string; $1, ${name} refer to groups, \\$ is a dollar.")
 )  # fmt: skip
 
-Part = str | int
+
+class GroupRef(NamedTuple):
+    """A ``$n`` / ``${name}`` reference in a replacement."""
+
+    group: int | str
+
+
+Part = str | GroupRef
+_JAVA_NAMED_GROUP = re.compile(r"\(\?<(?![=!])")
+
+
+def java_regex(pattern: str) -> re.Pattern[str]:
+    """Compile a Java regex; Java's named groups ``(?<name>...)`` become Python's."""
+    return re.compile(_JAVA_NAMED_GROUP.sub("(?P<", pattern))
 
 
 def parse_java_replacement(replacement: str, pattern: re.Pattern[str]) -> list[Part]:
@@ -80,7 +93,7 @@ def _group_ref(text: str, i: int, pattern: re.Pattern[str]) -> tuple[Part, int]:
         if name not in pattern.groupindex:
             msg = f"No group with name {{{name}}}"
             raise ValueError(msg)
-        return name, end + 1
+        return GroupRef(name), end + 1
     if i >= len(text) or not text[i].isdigit():
         msg = "Illegal group reference: $ must be followed by a group number or {name}"
         raise ValueError(msg)
@@ -90,7 +103,7 @@ def _group_ref(text: str, i: int, pattern: re.Pattern[str]) -> tuple[Part, int]:
     if number > pattern.groups:
         msg = f"No group {number}"
         raise ValueError(msg)
-    return number, i
+    return GroupRef(number), i
 
 
 class RegexRouter(Transformation[ConnectRecord]):
@@ -104,7 +117,7 @@ class RegexRouter(Transformation[ConnectRecord]):
 
     def configure(self, configs: Mapping[str, Any]) -> None:
         config = REGEX_ROUTER_CONFIG.parse(configs)
-        self.regex = re.compile(config[REGEX])
+        self.regex = java_regex(config[REGEX])
         try:
             self.parts = parse_java_replacement(config[REPLACEMENT], self.regex)
         except ValueError as exc:
@@ -114,7 +127,7 @@ class RegexRouter(Transformation[ConnectRecord]):
         m = self.regex.fullmatch(record.topic)
         if m is None:
             return record
-        topic = "".join(p if isinstance(p, str) else (m.group(p) or "") for p in self.parts)
+        topic = "".join(p if isinstance(p, str) else (m.group(p.group) or "") for p in self.parts)
         return record.new_record(topic=topic)
 
 
