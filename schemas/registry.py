@@ -61,6 +61,8 @@ class SchemaRegistry(VersionsMixin):
         Args:
             until: keep reading until this offset has been applied (one's own write).
         """
+        if until is None and self._store.end_offset() <= self._next_offset:
+            return  # nothing new: the common case of every read, without the lock
         with self._lock:
             while True:
                 for offset, key, value in self._store.read(self._next_offset):
@@ -110,11 +112,11 @@ class SchemaRegistry(VersionsMixin):
         return schema
 
     def _holders(self, schema_id: int, *, deleted: bool) -> list[tuple[str, int]]:
+        subjects = self._state.subjects
         return [
             (subject, ver)
-            for subject, versions in sorted(self._state.subjects.items())
-            for ver, entry in sorted(versions.items())
-            if entry.id == schema_id and (deleted or not entry.deleted)
+            for subject, ver in sorted(self._state.holders.get(schema_id, ()))
+            if deleted or not subjects[subject][ver].deleted
         ]
 
     def subjects_for_id(self, schema_id: int, *, deleted: bool = False) -> list[str]:

@@ -77,6 +77,7 @@ class RegistryState:
     global_mode: Mode | None = None
     modes: dict[str, Mode] = field(default_factory=dict)
     watched: dict[str, Outcome | None] = field(default_factory=dict)
+    holders: dict[int, set[tuple[str, int]]] = field(default_factory=dict)
 
     def apply(self, key: bytes | None, value: bytes | None) -> None:
         """Apply one record; records this version does not know are skipped."""
@@ -114,6 +115,7 @@ class RegistryState:
         self.ids.setdefault(identity_of(schema), outcome.id)
         self.max_id = max(self.max_id, outcome.id)
         self.subjects.setdefault(subject, {})[outcome.version] = VersionEntry(outcome.id, proposal)
+        self.holders.setdefault(outcome.id, set()).add((subject, outcome.version))
 
     def _decide(self, subject: str, schema: Schema, v: dict[str, Any]) -> Outcome:
         versions = self.subjects.get(subject, {})
@@ -141,6 +143,7 @@ class RegistryState:
                 continue
             if k.get("permanent"):
                 del versions[ver]
+                self.holders.get(entry.id, set()).discard((subject, ver))
                 if not versions:
                     self.subjects.pop(subject, None)
             else:
