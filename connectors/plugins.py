@@ -47,6 +47,7 @@ BUILTIN_PLUGIN_MODULES = (
     "connectors.transforms",
     "connectors.sources",
     "connectors.sinks",
+    "schemas.plugins",
 )
 BASES: dict[PluginType, type] = {
     PluginType.SOURCE: SourceConnector,

@@ -20,7 +20,13 @@ from concurrent.futures import Future
 from typing import Any
 
 from connectors.api.config import ConfigDef, ConfigValue
-from connectors.api.records import RecordMetadata, SinkRecord, SourceRecord, TopicPartition
+from connectors.api.records import (
+    ConnectRecord,
+    RecordMetadata,
+    SinkRecord,
+    SourceRecord,
+    TopicPartition,
+)
 
 
 class OffsetStorageReader(ABC):
@@ -172,6 +178,22 @@ class ErrantRecordReporter(ABC):
         """Report and go on; the future completes once the DLQ write is durable."""
 
 
+class RecordProducer(ABC):
+    """Lets a sink task write records back to the hub's log (e.g. the topic-to-topic sink)."""
+
+    @abstractmethod
+    def send(self, record: ConnectRecord) -> Future[RecordMetadata]:
+        """Serialise with the task's own converters and append to ``record.topic``.
+
+        Partition = ``record.kafka_partition``, or by key hash when None; timestamp =
+        ``record.timestamp``. The future completes once the record is durable (or fails).
+        """
+
+    def flush(self) -> None:
+        """Block until every future returned so far has completed (default: nothing to wait)."""
+        return
+
+
 class SinkTaskContext(ABC):
     """What the runtime gives a sink task."""
 
@@ -202,6 +224,10 @@ class SinkTaskContext(ABC):
 
     def errant_record_reporter(self) -> ErrantRecordReporter | None:
         """The DLQ reporter, or None when the connector has no error tolerance / DLQ."""
+        return None
+
+    def producer(self) -> RecordProducer | None:
+        """A producer onto the hub's log, or None when the runtime cannot offer one."""
         return None
 
 
