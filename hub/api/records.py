@@ -43,6 +43,7 @@ from hub.services import HubServices
 RECORD_FIELDS = frozenset(
     {"key", "value", "key_b64", "value_b64", "headers", "headers_b64", "partition", "timestamp"}
 )
+PLAIN_FIELDS = frozenset({"key", "value"})
 MAX_WAIT_MS = 30_000
 DEFAULT_MAX_BYTES = 1 << 20
 
@@ -147,22 +148,28 @@ def _non_negative_int(index: int, rec: dict[str, Any], field: str) -> int | None
     return value
 
 
+def _plain(data: Any) -> bytes | None:
+    return None if data is None else orjson.dumps(data)
+
+
 def parse_record(index: int, rec: object) -> ProduceRecord:
     """Validate one element of ``records`` and turn it into a :class:`ProduceRecord`."""
     if type(rec) is not dict:
         msg = f"records[{index}] must be a JSON object, got {type(rec).__name__}"
         raise bad_request(msg)
+    if "value" in rec and PLAIN_FIELDS.issuperset(rec):  # the common case, kept short
+        return ProduceRecord(_plain(rec.get("key")), _plain(rec["value"]))
     if not RECORD_FIELDS.issuperset(rec):
         unknown = sorted(set(rec) - RECORD_FIELDS)
         allowed = ", ".join(sorted(RECORD_FIELDS))
         msg = f"records[{index}] has unknown field(s) {unknown}; allowed: {allowed}"
         raise bad_request(msg)
     return ProduceRecord(
-        key=_payload(index, rec, "key", required=False),
-        value=_payload(index, rec, "value", required=True),
-        headers=_headers(index, rec) if ("headers" in rec or "headers_b64" in rec) else (),
-        timestamp=_non_negative_int(index, rec, "timestamp"),
-        partition=_non_negative_int(index, rec, "partition"),
+        _payload(index, rec, "key", required=False),
+        _payload(index, rec, "value", required=True),
+        _headers(index, rec) if ("headers" in rec or "headers_b64" in rec) else (),
+        _non_negative_int(index, rec, "timestamp"),
+        _non_negative_int(index, rec, "partition"),
     )
 
 

@@ -21,7 +21,14 @@ import click
 import uvicorn
 
 from hub.api.app import create_app
-from hub.config import DEFAULT_DATA_DIR, DEFAULT_HOST, DEFAULT_PORT, ConfigError, HubConfig
+from hub.config import (
+    DEFAULT_DATA_DIR,
+    DEFAULT_HOST,
+    DEFAULT_PORT,
+    ConfigError,
+    HubConfig,
+    tune_allocator,
+)
 from hub.core_log.errors import LogError
 from hub.services import HubServices
 
@@ -77,6 +84,7 @@ def announce(config: HubConfig) -> None:
 
 def serve(config: HubConfig, log_level: str) -> None:
     """Open the log, serve the API until a signal arrives, then close the log."""
+    tune_allocator()
     try:
         services = HubServices.open(config)
     except LogError as exc:
