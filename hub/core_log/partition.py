@@ -22,7 +22,7 @@ import re
 import shutil
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,7 +35,7 @@ from hub.core_log.errors import (
     UnknownTopicOrPartitionError,
 )
 from hub.core_log.records import RecordBatch, iter_batches
-from hub.core_log.segment import LogSegment, segment_name
+from hub.core_log.segment import Buffer, LogSegment, segment_name
 
 _SEGMENT_FILE = re.compile(r"^(\d{20})\.log$")
 _SWAP_FILE = re.compile(r"^(\d{20})\.log\.(\d{20})\.swap$")
@@ -150,7 +150,7 @@ class Partition:
     # -- appending ----------------------------------------------------------------------------
 
     def append(
-        self, batch: bytes | bytearray | memoryview, record_count: int, *, fsync: bool | None = None
+        self, batch: Buffer | Sequence[Buffer], record_count: int, *, fsync: bool | None = None
     ) -> int:
         """Store one v2 batch at the end; returns its base offset once durable by policy.
 
@@ -160,7 +160,7 @@ class Partition:
         with self.lock:
             self._check_open()
             try:
-                active = self._maybe_roll(len(batch), record_count)
+                active = self._maybe_roll(_size(batch), record_count)
             except OSError as exc:
                 msg = f"Could not start a new segment in {self.directory}: {exc}; free disk space."
                 raise KafkaStorageError(msg) from exc
@@ -344,6 +344,12 @@ class Partition:
         for segment in self.view.segments:
             segment.close()
         self.close_retired(force=True)
+
+
+def _size(batch: Buffer | Sequence[Buffer]) -> int:
+    if isinstance(batch, bytes | bytearray | memoryview):
+        return len(batch)
+    return sum(len(part) for part in batch)
 
 
 def _walk(data: bytes) -> Iterator[RecordBatch]:

@@ -17,9 +17,10 @@ import mmap
 import os
 import struct
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeAlias
 
 import crc32c
 
@@ -36,6 +37,8 @@ MIN_BATCH_SIZE = 61
 CRC_START = 21
 BASE_OFFSET = struct.Struct(">q")
 SCAN_CHUNK = 1 << 16
+IOV_MAX = os.sysconf("SC_IOV_MAX") if "SC_IOV_MAX" in os.sysconf_names else 1024
+Buffer: TypeAlias = bytes | bytearray | memoryview
 
 log = logging.getLogger(__name__)
 
@@ -243,27 +246,31 @@ class LogSegment:
             self.max_timestamp = info.max_timestamp
             self.offset_of_max_timestamp = info.last_offset
 
-    def append(self, batch: bytes | bytearray | memoryview, base_offset: int) -> BatchInfo:
+    def append(self, batch: Buffer | Sequence[Buffer], base_offset: int) -> BatchInfo:
         """Write one batch at the end with ``base_offset`` stamped; the caller holds the lock.
 
-        The base offset goes in with the same ``pwritev`` call as the batch, so the
-        producer's buffer is never copied.  On any OSError the file is cut back to
-        the last acknowledged byte and KafkaStorageError is raised; nothing changes.
+        ``batch`` is the batch's bytes, or a list of buffers that concatenate to it
+        (the first holding at least the 61-byte header): they are gathered by
+        ``pwritev`` together with the stamped base offset, so the producer's bytes
+        are never copied.  On any OSError the file is cut back to the last
+        acknowledged byte and KafkaStorageError is raised; nothing changes.
         """
+        parts = [batch] if isinstance(batch, bytes | bytearray | memoryview) else list(batch)
         position = self.size
-        view = memoryview(batch)
-        info = parse_header(view, 0, "the appended batch")
-        info = BatchInfo(
-            position,
-            base_offset,
-            len(view),
-            base_offset + (info.last_offset - info.base_offset),
-            info.max_timestamp,
-            info.magic,
-            info.crc,
+        head = memoryview(parts[0])
+        found = parse_header(head, 0, "the appended batch")
+        size = sum(len(p) for p in parts)
+        if size != found.size:
+            msg = f"The appended batch has {size} bytes but its header claims {found.size}."
+            raise CorruptRecordError(msg)
+        info = dataclasses.replace(
+            found,
+            position=position,
+            base_offset=base_offset,
+            last_offset=base_offset + (found.last_offset - found.base_offset),
         )
         try:
-            self._write_fully([BASE_OFFSET.pack(base_offset), view[8:]], position)
+            self._write_fully([BASE_OFFSET.pack(base_offset), head[8:], *parts[1:]], position)
         except OSError as exc:
             with contextlib.suppress(OSError):
                 os.ftruncate(self.fd, position)
@@ -273,20 +280,23 @@ class LogSegment:
             )
             raise KafkaStorageError(msg) from exc
         finally:
-            view.release()
+            head.release()
         self._index_batch(info)
         self.size = position + info.size
         return info
 
-    def _write_fully(self, buffers: list[bytes | memoryview], position: int) -> None:
-        total = sum(len(b) for b in buffers)
-        written = os.pwritev(self.fd, buffers, position)
-        if written < total:  # short write: finish the rest one buffer at a time
-            data = b"".join(bytes(b) for b in buffers)[written:]
-            while data:
-                n = os.pwrite(self.fd, data, position + written)
-                written += n
-                data = data[n:]
+    def _write_fully(self, buffers: list[Buffer], position: int) -> None:
+        """``pwritev`` all of ``buffers`` at ``position``, resuming after short writes."""
+        views = [memoryview(b) for b in buffers]
+        first = 0
+        while first < len(views):
+            written = os.pwritev(self.fd, views[first : first + IOV_MAX], position)
+            position += written
+            while first < len(views) and written >= len(views[first]):
+                written -= len(views[first])
+                first += 1
+            if written:
+                views[first] = views[first][written:]
 
     def should_roll(
         self, batch_size: int, segment_bytes: int, segment_ms: int, now_ms: int

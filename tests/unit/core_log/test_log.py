@@ -332,3 +332,15 @@ def test_delete_topic_wakes_long_poll_and_rejects_appends(log: Log) -> None:
         partition.append(build_batch([(b"k", b"v", [], None)]), 1)
     with pytest.raises(UnknownTopicOrPartitionError):
         log.append("t", records(1))
+
+
+def test_partition_append_gathers_a_batch_given_in_parts(log: Log) -> None:
+    log.create_topic("t")
+    raw = build_batch([(b"k%d" % i, b"v" * i, [], None) for i in range(50)])
+    parts = [raw[:61], *(raw[i : i + 1] for i in range(61, len(raw)))]
+    assert len(parts) > 1024  # more than one pwritev call (IOV_MAX)
+    assert log.partition("t", 0).append(parts, 50) == 0
+    assert log.read("t", 0, 0).data[8:] == raw[8:]
+    with pytest.raises(Exception, match="header claims"):
+        log.partition("t", 0).append(parts[:-1], 50)
+    assert log.end_offset("t", 0) == 50
