@@ -161,3 +161,19 @@ def test_garbage_bytes_are_a_data_error(conv: Any) -> None:
 def test_schemaless_value_is_refused(conv: Any) -> None:
     with pytest.raises(DataError, match="needs a schema"):
         conv.from_connect_data("t", None, {"a": 1})
+
+
+@pytest.mark.parametrize(
+    ("name", "cls"),
+    [
+        ("io.confluent.connect.avro.AvroConverter", AvroConverter),
+        ("io.confluent.connect.json.JsonSchemaConverter", JsonSchemaConverter),
+        ("AvroConverter", AvroConverter),
+        ("JsonSchema", JsonSchemaConverter),
+    ],
+)
+def test_converters_resolve_by_confluent_and_short_names(name: str, cls: type) -> None:
+    from connectors.api import PluginType
+    from connectors.plugins import resolve
+
+    assert resolve(PluginType.CONVERTER, name) is cls
