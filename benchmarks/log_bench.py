@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from hub.bench.log_bench import BenchError, run
+from hub.bench.report import markdown_table
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -46,6 +47,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--json", type=Path, default=None, help="also write the report as JSON here"
     )
+    parser.add_argument(
+        "--markdown", type=Path, default=None, help="also write the table as markdown here"
+    )
     return parser.parse_args(argv)
 
 
@@ -70,6 +74,8 @@ def main(argv: list[str]) -> int:
         return 1
     if args.json:
         args.json.write_text(json.dumps(report.to_dict(), indent=2) + "\n")
+    if args.markdown:
+        args.markdown.write_text(markdown_table(report))
     return 0
 
 

@@ -133,6 +133,27 @@ class BenchReport:
         return "\n".join(lines) + "\n"
 
 
+def markdown_table(report: BenchReport) -> str:
+    """The figures as a markdown table, for docs/performance.md."""
+    verdict = {t.figure: (t, ok) for t, _, ok in report.verdicts()}
+    lines = [
+        "| figure | median | unit | runs | target | result |",
+        "|---|---:|---|---|---|---|",
+    ]
+    for fig in report.figures.values():
+        target, ok = verdict.get(fig.name, (None, None))
+        cells = [
+            fig.name,
+            format_number(fig.median),
+            fig.unit,
+            " / ".join(format_number(s) for s in fig.samples),
+            target.describe() if target else "",
+            "" if ok is None else ("**PASS**" if ok else "**MISS**"),
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def format_number(value: float) -> str:
     """Readable at a glance: thousands separators for big numbers, 2-3 significant digits else."""
     if value != value:  # NaN: nothing measured

@@ -56,10 +56,11 @@ def test_wrapper_script_writes_json(tmp_path) -> None:
     target = tmp_path / "report.json"
     args = [sys.executable, str(ROOT / "benchmarks" / "log_bench.py"), "--records", "1000"]
     args += ["--runs", "1", "--no-redis", "--rss-records", "0", "--large-records", "0"]
-    args += ["--dir", str(tmp_path), "--json", str(target)]
+    args += ["--dir", str(tmp_path), "--json", str(target), "--markdown", str(tmp_path / "t.md")]
     done = subprocess.run(args, capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
     assert "cdchub consume" in done.stdout
     data = json.loads(target.read_text())
     assert data["parameters"]["records"] == 1000
     assert data["figures"]["cdchub consume"]["median"] > 0
+    assert "| cdchub consume |" in (tmp_path / "t.md").read_text()

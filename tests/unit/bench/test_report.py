@@ -58,3 +58,14 @@ def test_describe_machine(tmp_path) -> None:
     assert info.python.split()[1].startswith("3.")
     assert info.data_dir == str(tmp_path)
     assert info.cpu_model
+
+
+def test_markdown_table() -> None:
+    from hub.bench.report import markdown_table
+
+    report = BenchReport("t", _machine(), {}, [], targets=[Target("rss", 300, at_least=False)])
+    report.add("rss", "MB", 30.0)
+    report.add("rss", "MB", 31.5)
+    lines = markdown_table(report).splitlines()
+    assert lines[0].startswith("| figure | median |")
+    assert lines[2] == "| rss | 30.8 | MB | 30.0 / 31.5 | < 300 | **PASS** |"
