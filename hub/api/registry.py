@@ -87,6 +87,17 @@ def schema_from_body(body: dict[str, Any]) -> Schema:
     )
 
 
+def _optional_int(body: dict[str, Any], key: str) -> int | None:
+    """An explicit ``id``/``version`` (IMPORT mode); absent, 0 and -1 mean "assign one"."""
+    raw = body.get(key)
+    if raw in (None, 0, -1):
+        return None
+    if isinstance(raw, bool) or not isinstance(raw, int) or raw < 1:
+        msg = f"'{key}' must be a positive integer, got {raw!r}."
+        raise MalformedRequestError(msg)
+    return raw
+
+
 Registry = Depends(registry_of)
 Body = Depends(json_body)
 
@@ -124,13 +135,11 @@ def register_schema(
 ) -> Response:
     """Register a schema under a subject; answers ``{"id": n}``."""
     schema = schema_from_body(body)
-    schema_id = body.get("id")
-    version = body.get("version")
     registered = reg.register(
         subject,
         schema,
-        schema_id=int(schema_id) if schema_id not in (None, 0, -1) else None,
-        version=int(version) if version not in (None, 0, -1) else None,
+        schema_id=_optional_int(body, "id"),
+        version=_optional_int(body, "version"),
     )
     return _ok({"id": registered.id})
 
