@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from hub.core_log.partition import CLEANER_DIR, RELATIVE_OFFSET_LIMIT, Partition, _fsync_dir
+from hub.core_log.partition import CLEANER_DIR, RELATIVE_OFFSET_LIMIT, Partition, fsync_dir
 from hub.core_log.records import Record, RecordBatch, TimestampType, build_batch
 from hub.core_log.segment import LogSegment, segment_name
 
@@ -213,7 +213,7 @@ class _Swap:
         base = segment_name(self.cleaned.base_offset)
         swap = self.directory / f"{base}.log.{segment_name(self.end)}.swap"
         os.replace(self.cleaned.path, swap)
-        _fsync_dir(self.directory)
+        fsync_dir(self.directory)
         for old in self.group:
             old.delete_files()
         for index in (self.cleaned.index, self.cleaned.time_index):
@@ -223,4 +223,4 @@ class _Swap:
         final = self.directory / f"{base}.log"
         os.replace(swap, final)
         self.cleaned.path = final
-        _fsync_dir(self.directory)
+        fsync_dir(self.directory)

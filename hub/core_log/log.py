@@ -42,7 +42,7 @@ from hub.core_log.errors import (
     UnknownTopicOrPartitionError,
 )
 from hub.core_log.locking import DirLock
-from hub.core_log.partition import Partition
+from hub.core_log.partition import Partition, fsync_dir
 from hub.core_log.records import (
     CompressionType,
     Record,
@@ -232,6 +232,7 @@ class Log:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
+        fsync_dir(path.parent)
 
     def _topic(self, name: str) -> _Topic:
         topic = self._topics.get(name)

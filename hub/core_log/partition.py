@@ -101,7 +101,7 @@ class Partition:
         ]
         if not segments:
             segments.append(LogSegment.create(directory, 0, interval))
-            _fsync_dir(directory)
+            fsync_dir(directory)
         partition._set_segments(segments)
         return partition
 
@@ -190,7 +190,7 @@ class Partition:
         ):
             active.seal()
             new = LogSegment.create(self.directory, active.next_offset, config.index_interval_bytes)
-            _fsync_dir(self.directory)
+            fsync_dir(self.directory)
             self._set_segments((*self.view.segments, new))
             return new
         return active
@@ -217,6 +217,8 @@ class Partition:
 
     def flush_if_due(self, now: int) -> None:
         """Called by the background flusher: honour ``flush.ms``."""
+        if self.closed:
+            return
         if self.unflushed_messages and now - self.last_flush_ms >= self.config.flush_ms:
             self.flush()
 
@@ -359,7 +361,7 @@ def _walk(data: bytes) -> Iterator[RecordBatch]:
         return
 
 
-def _fsync_dir(directory: Path) -> None:
+def fsync_dir(directory: Path) -> None:
     """Make a created or renamed file's directory entry durable."""
     fd = os.open(directory, os.O_RDONLY)
     try:
