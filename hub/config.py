@@ -70,6 +70,10 @@ class HubConfig:
     auto_create_partitions: int = 1
     log_defaults: Mapping[str, str] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.data_dir, Path):  # accept str from callers without mypy
+            object.__setattr__(self, "data_dir", Path(self.data_dir))
+
     @property
     def url(self) -> str:
         """Base URL of the REST API as a client on this machine reaches it."""
@@ -98,8 +102,6 @@ class HubConfig:
             ),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
-        if not isinstance(values["data_dir"], Path):
-            values["data_dir"] = Path(str(values["data_dir"]))
         return cls(**values)  # type: ignore[arg-type]
 
 
