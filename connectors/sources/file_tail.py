@@ -1,0 +1,191 @@
+"""Tail one file across rotation and truncation, remembering exactly where each line ends.
+
+A file's position is only meaningful for the file it was taken in, so a position is stored
+with the file's identity: device + inode, plus a fingerprint of its first bytes (which
+survives copies and restores that change the inode). :class:`Tailer` gives out complete
+lines with the byte position right after each one; that position, with the identity, is the
+whole resume point (:meth:`Tailer.offset_for`).
+
+Rotation (a new inode at the same path) is noticed at end of file: the old file is read to
+its end (a last line without newline included), then the new one from its start.
+Truncation (same inode, size below our position) restarts at 0.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+from dataclasses import dataclass
+from typing import Any, BinaryIO
+
+#: How many leading bytes identify a file's content.
+FINGERPRINT_BYTES = 256
+
+
+@dataclass(frozen=True)
+class FileIdentity:
+    """Which file a position belongs to."""
+
+    device: int
+    inode: int
+    fingerprint: str
+    fingerprint_length: int
+
+    def to_offset(self) -> dict[str, Any]:
+        return {
+            "device": self.device,
+            "inode": self.inode,
+            "fingerprint": self.fingerprint,
+            "fingerprint.length": self.fingerprint_length,
+        }
+
+
+def head_fingerprint(fd: BinaryIO, length: int = FINGERPRINT_BYTES) -> tuple[str, int]:
+    """Hash of the first ``length`` bytes (fewer if the file is shorter) and their count."""
+    head = os.pread(fd.fileno(), length, 0)
+    return hashlib.blake2b(head, digest_size=12).hexdigest(), len(head)
+
+
+def _same_file(fd: BinaryIO, offset: dict[str, Any]) -> bool:
+    """Whether a stored offset was taken in the file ``fd`` is open on."""
+    st = os.fstat(fd.fileno())
+    if "inode" not in offset:  # FileStreamSource's offsets: the position alone
+        return True
+    if offset.get("inode") == st.st_ino and offset.get("device") == st.st_dev:
+        return True
+    length = int(offset.get("fingerprint.length") or 0)
+    if length <= 0:
+        return False
+    return head_fingerprint(fd, length) == (offset.get("fingerprint"), length)
+
+
+class Tailer:
+    """Reads complete lines of one path, following rotation and truncation.
+
+    Attributes:
+        path: the tailed path. position: byte position just after the last line given out.
+    """
+
+    def __init__(self, path: str, chunk_size: int = 1 << 20) -> None:
+        self.path = path
+        self.chunk_size = chunk_size
+        self.position = 0
+        self._fd: BinaryIO | None = None
+        self._identity: FileIdentity | None = None
+        self._lines: list[bytes] = []
+        self._next = 0
+        self._partial = b""
+        self.gone = False
+
+    # -- opening ---------------------------------------------------------------------------
+    def open(self, offset: dict[str, Any] | None, *, from_end: bool = False) -> bool:
+        """Open the path and seek to ``offset`` when it belongs to this file.
+
+        Without a usable offset start at 0 (or at the end with ``from_end``). Returns False
+        when the path does not exist (yet); call again later.
+        """
+        try:
+            fd = open(self.path, "rb")  # noqa: SIM115 - kept open while tailing
+        except FileNotFoundError:
+            return False
+        start = 0
+        size = os.fstat(fd.fileno()).st_size
+        if offset is not None and _same_file(fd, offset):
+            wanted = int(offset.get("position", 0))
+            start = wanted if wanted <= size else 0  # shorter than our position: truncated
+        elif offset is None and from_end:
+            start = size
+        self._attach(fd, start)
+        return True
+
+    def _attach(self, fd: BinaryIO, start: int) -> None:
+        if self._fd is not fd:
+            self.close()
+        fd.seek(start)
+        self._fd = fd
+        self.position = start
+        self._lines, self._next, self._partial = [], 0, b""
+        st = os.fstat(fd.fileno())
+        self._identity = FileIdentity(st.st_dev, st.st_ino, *head_fingerprint(fd))
+        self.gone = False
+
+    @property
+    def is_open(self) -> bool:
+        return self._fd is not None
+
+    def close(self) -> None:
+        if self._fd is not None:
+            with contextlib.suppress(OSError):
+                self._fd.close()
+            self._fd = None
+
+    # -- reading ---------------------------------------------------------------------------
+    def offset_for(self, position: int) -> dict[str, Any]:
+        """The resume point for a line ending at ``position`` in the current file."""
+        assert self._identity is not None
+        return {"position": position, **self._identity.to_offset()}
+
+    def read_lines(self, max_lines: int) -> list[tuple[bytes, int]]:
+        """Up to ``max_lines`` complete lines (without terminator) with their end positions.
+
+        Returns [] at end of file; checks for rotation/truncation then, so the next call
+        continues in the right file.
+        """
+        if self._fd is None:
+            return []
+        if self._next >= len(self._lines) and not self._fill():
+            self._check_rotation()
+            return []
+        out: list[tuple[bytes, int]] = []
+        pos = self.position
+        lines, i = self._lines, self._next
+        stop = min(len(lines), i + max_lines)
+        while i < stop:
+            line = lines[i]
+            pos += len(line) + 1
+            out.append((line[:-1] if line.endswith(b"\r") else line, pos))
+            i += 1
+        self._next, self.position = i, pos
+        return out
+
+    def _fill(self) -> bool:
+        """Read the next chunk into whole lines; False when no complete line is available."""
+        assert self._fd is not None
+        data = self._fd.read(self.chunk_size)
+        if not data:
+            return False
+        self._refresh_fingerprint()
+        parts = (self._partial + data).split(b"\n")
+        self._partial = parts.pop()
+        self._lines, self._next = parts, 0
+        return bool(parts)
+
+    def _refresh_fingerprint(self) -> None:
+        ident = self._identity
+        if ident is not None and ident.fingerprint_length < FINGERPRINT_BYTES and self._fd:
+            self._identity = FileIdentity(ident.device, ident.inode, *head_fingerprint(self._fd))
+
+    def _check_rotation(self) -> None:
+        assert self._fd is not None
+        try:
+            st = os.stat(self.path)
+        except FileNotFoundError:
+            self.gone = True  # deleted or moved away without a successor (yet)
+            return
+        own = os.fstat(self._fd.fileno())
+        if (st.st_dev, st.st_ino) != (own.st_dev, own.st_ino):
+            if self._partial:  # the old file will never complete its last line
+                self._lines, self._next, self._partial = [self._partial], 0, b""
+                return
+            self._attach(open(self.path, "rb"), 0)  # noqa: SIM115 - kept open while tailing
+        elif st.st_size < self._fd.tell():
+            self._attach(self._fd, 0)  # truncated in place: start over
+
+    def take_partial(self) -> list[tuple[bytes, int]]:
+        """The unterminated last line, when the file is gone and will never complete it."""
+        if not self._partial:
+            return []
+        line, self._partial = self._partial, b""
+        self.position += len(line)
+        return [(line, self.position)]
