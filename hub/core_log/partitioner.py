@@ -13,30 +13,35 @@ import struct
 _SEED = 0x9747B28C
 _M = 0x5BD1E995
 _MASK = 0xFFFFFFFF
+_WORDS = [struct.Struct(f"<{n}I") for n in range(65)]  # keys up to 256 bytes
 
 
 def murmur2(data: bytes) -> int:
-    """Kafka's murmur2 hash of ``data`` as a signed 32-bit integer (like Java's ``int``)."""
+    """Kafka's murmur2 hash of ``data`` as a signed 32-bit integer (like Java's ``int``).
+
+    Words are unpacked in one struct call, and ``h * m ^ k * m`` is masked
+    once (masking distributes over xor), to keep the per-word Python work small.
+    """
     length = len(data)
-    h = (_SEED ^ length) & _MASK
-    whole = length & ~3
-    for (k,) in struct.iter_unpack("<I", data[:whole]):
-        k = (k * _M) & _MASK
-        k ^= k >> 24
-        k = (k * _M) & _MASK
-        h = ((h * _M) & _MASK) ^ k
+    h = _SEED ^ length
+    n = length >> 2
+    if n:
+        words = _WORDS[n] if n < len(_WORDS) else struct.Struct(f"<{n}I")
+        for k in words.unpack_from(data):
+            k = (k * _M) & _MASK
+            h = ((h * _M) ^ ((k ^ (k >> 24)) * _M)) & _MASK
     rest = length & 3
     if rest:
+        tail = n << 2
         if rest == 3:
-            h ^= data[whole + 2] << 16
+            h ^= data[tail + 2] << 16
         if rest >= 2:
-            h ^= data[whole + 1] << 8
-        h ^= data[whole]
-        h = (h * _M) & _MASK
+            h ^= data[tail + 1] << 8
+        h = ((h ^ data[tail]) * _M) & _MASK
     h ^= h >> 13
     h = (h * _M) & _MASK
     h ^= h >> 15
-    return h - (1 << 32) if h & 0x80000000 else h
+    return h - 0x100000000 if h & 0x80000000 else h
 
 
 def to_positive(value: int) -> int:
