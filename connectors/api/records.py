@@ -62,8 +62,8 @@ class ConnectRecord:
         None = schemaless). timestamp: ms since epoch or None. headers: :class:`Headers`.
     """
 
-    __slots__ = ("headers", "kafka_partition", "key", "key_schema", "timestamp", "topic", "value",
-                 "value_schema")  # fmt: skip
+    __slots__ = ("_headers", "kafka_partition", "key", "key_schema", "timestamp", "topic",
+                 "value", "value_schema")  # fmt: skip
 
     _FIELDS: ClassVar[tuple[str, ...]] = (
         "topic", "kafka_partition", "key_schema", "key", "value_schema", "value", "timestamp",
@@ -89,7 +89,21 @@ class ConnectRecord:
         self.value_schema = value_schema
         self.value = value
         self.timestamp = timestamp
-        self.headers = Headers() if headers is None else headers
+        self._headers = headers
+
+    @property
+    def headers(self) -> Headers:
+        """The record's headers (created on first use: most records never carry any)."""
+        if self._headers is None:
+            self._headers = Headers()
+        return self._headers
+
+    @headers.setter
+    def headers(self, headers: Headers) -> None:
+        self._headers = headers
+
+    def _copy_extras(self, copy: Any) -> None:
+        """Subclasses copy their own attributes into a :meth:`new_record` copy."""
 
     def new_record(
         self: R,
@@ -106,18 +120,22 @@ class ConnectRecord:
         """A copy of this record with the given attributes changed (same class, same extras).
 
         Headers are duplicated unless new ones are given, so changing the copy's headers
-        never touches this record's.
+        never touches this record's. This is on every transform's path, hence the plain code.
         """
         copy = object.__new__(type(self))
-        for name in self._FIELDS:
-            object.__setattr__(copy, name, getattr(self, name))
-        changes = {"topic": topic, "kafka_partition": kafka_partition, "key_schema": key_schema,
-                   "key": key, "value_schema": value_schema, "value": value,
-                   "timestamp": timestamp}  # fmt: skip
-        for name, val in changes.items():
-            if val is not KEEP:
-                object.__setattr__(copy, name, val)
-        copy.headers = self.headers.duplicate() if headers is KEEP else (headers or Headers())
+        copy.topic = self.topic if topic is KEEP else topic
+        copy.kafka_partition = self.kafka_partition if kafka_partition is KEEP else kafka_partition
+        copy.key_schema = self.key_schema if key_schema is KEEP else key_schema
+        copy.key = self.key if key is KEEP else key
+        copy.value_schema = self.value_schema if value_schema is KEEP else value_schema
+        copy.value = self.value if value is KEEP else value
+        copy.timestamp = self.timestamp if timestamp is KEEP else timestamp
+        if headers is KEEP:
+            own = self._headers
+            copy._headers = None if own is None else own.duplicate()
+        else:
+            copy._headers = headers
+        self._copy_extras(copy)
         return copy
 
     def __eq__(self, other: object) -> bool:
@@ -158,10 +176,20 @@ class SourceRecord(ConnectRecord):
         source_partition: dict[str, Any] | None = None,
         source_offset: dict[str, Any] | None = None,
     ) -> None:
-        super().__init__(topic, kafka_partition, key_schema, key, value_schema, value,
-                         timestamp=timestamp, headers=headers)  # fmt: skip
-        self.source_partition: dict[str, Any] = source_partition or {}
-        self.source_offset: dict[str, Any] = source_offset or {}
+        self.topic = topic
+        self.kafka_partition = kafka_partition
+        self.key_schema = key_schema
+        self.key = key
+        self.value_schema = value_schema
+        self.value = value
+        self.timestamp = timestamp
+        self._headers = headers
+        self.source_partition: dict[str, Any] = {} if source_partition is None else source_partition
+        self.source_offset: dict[str, Any] = {} if source_offset is None else source_offset
+
+    def _copy_extras(self, copy: Any) -> None:
+        copy.source_partition = self.source_partition
+        copy.source_offset = self.source_offset
 
 
 class SinkRecord(ConnectRecord):
@@ -195,8 +223,14 @@ class SinkRecord(ConnectRecord):
         original_kafka_partition: int | None = None,
         original_kafka_offset: int | None = None,
     ) -> None:
-        super().__init__(topic, kafka_partition, key_schema, key, value_schema, value,
-                         timestamp=timestamp, headers=headers)  # fmt: skip
+        self.topic = topic
+        self.kafka_partition = kafka_partition
+        self.key_schema = key_schema
+        self.key = key
+        self.value_schema = value_schema
+        self.value = value
+        self.timestamp = timestamp
+        self._headers = headers
         self.kafka_offset = kafka_offset
         self.timestamp_type = timestamp_type
         self.original_topic = topic if original_topic is None else original_topic
@@ -206,6 +240,13 @@ class SinkRecord(ConnectRecord):
         self.original_kafka_offset = (
             kafka_offset if original_kafka_offset is None else original_kafka_offset
         )
+
+    def _copy_extras(self, copy: Any) -> None:
+        copy.kafka_offset = self.kafka_offset
+        copy.timestamp_type = self.timestamp_type
+        copy.original_topic = self.original_topic
+        copy.original_kafka_partition = self.original_kafka_partition
+        copy.original_kafka_offset = self.original_kafka_offset
 
     @property
     def original_topic_partition(self) -> TopicPartition:

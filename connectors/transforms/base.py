@@ -55,7 +55,9 @@ class SchemaCache:
 
 
 def require_map(value: Any, purpose: str) -> dict[str, Any]:
-    """The schemaless value as a dict, or Kafka's DataError naming the transform."""
+    """A copy of the schemaless value as a dict, or Kafka's DataError naming the transform."""
+    if type(value) is dict:
+        return value.copy()
     if not isinstance(value, Mapping):
         found = "null" if value is None else type(value).__name__
         msg = f"Only Map objects supported in absence of schema for [{purpose}], found: {found}"
@@ -149,14 +151,19 @@ class KeyValueTransform(Transformation[ConnectRecord]):
         return record.new_record(value_schema=schema, value=value)
 
     def apply(self, record: ConnectRecord) -> ConnectRecord | None:
-        schema, value = self.operating(record)
+        if self.target == "key":
+            schema, value = record.key_schema, record.key
+        else:
+            schema, value = record.value_schema, record.value
         if value is None and self.PASS_NULL:
             return record
         if schema is None:
             new_schema, new_value = self.apply_schemaless(record, value)
         else:
             new_schema, new_value = self.apply_with_schema(record, schema, value)
-        return self.updated(record, new_schema, new_value)
+        if self.target == "key":
+            return record.new_record(key_schema=new_schema, key=new_value)
+        return record.new_record(value_schema=new_schema, value=new_value)
 
     def apply_schemaless(self, record: ConnectRecord, value: Any) -> tuple[Schema | None, Any]:
         raise NotImplementedError
