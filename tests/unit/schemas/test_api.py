@@ -273,3 +273,18 @@ def test_client_quirks(client: httpx.Client) -> None:
     assert client.get("/subjects", params=params).json() == ["s1"]
     assert client.get("/subjects", params={"subjectPrefix": "x"}).json() == []
     assert client.get("/associations/resources/-/topic").json() == []
+
+
+def test_store_failure_is_50001(client: httpx.Client, registry: Any, monkeypatch: Any) -> None:
+    from schemas.errors import StoreError
+
+    def broken(records: Any) -> list[int]:
+        raise StoreError("Could not write to the _schemas topic: disk full. Check the data dir.")
+
+    monkeypatch.setattr(registry._store, "append", broken)
+    assert "disk full" in error(reg(client, "s", V1), 500, 50001)
+
+
+def test_explicit_id_must_be_an_integer(client: httpx.Client) -> None:
+    client.put("/mode", json={"mode": "IMPORT"})
+    error(reg(client, "s", V1, id="seven"), 400, 400)
