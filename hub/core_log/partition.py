@@ -230,6 +230,11 @@ class Partition:
         high_watermark = view.active.next_offset
         start = view.segments[0].base_offset
         if offset < start or offset > high_watermark:
+            with self.lock:  # an append may be half-published (bytes visible, offset not yet)
+                view = self.view
+                high_watermark = view.active.next_offset
+                start = view.segments[0].base_offset
+        if offset < start or offset > high_watermark:
             msg = (
                 f"Offset {offset} is out of range for {self.topic}-{self.index} "
                 f"(valid: {start}..{high_watermark}); reset the consumer to earliest or latest."

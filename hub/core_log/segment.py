@@ -281,8 +281,10 @@ class LogSegment:
             raise KafkaStorageError(msg) from exc
         finally:
             head.release()
-        self._index_batch(info)
+        # size before next_offset: a reader that sees the new high watermark also sees the
+        # bytes, so a long-poll that found nothing new can safely wait (no lost wake-up)
         self.size = position + info.size
+        self._index_batch(info)
         return info
 
     def _write_fully(self, buffers: list[Buffer], position: int) -> None:
