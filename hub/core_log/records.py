@@ -287,7 +287,10 @@ def iter_batches(buf: bytes | bytearray | memoryview, position: int = 0) -> Iter
     """Walk back-to-back batches starting at ``position``.
 
     Stops silently at an incomplete tail (a torn write: fewer bytes than the
-    next batch claims), so a reader never serves half a batch.
+    next batch claims), so a reader never serves half a batch.  Batches are
+    zero-copy views: while any of them is alive a ``bytearray`` ``buf``
+    cannot be resized (Python raises ``BufferError``), so copy or drop them
+    before truncating the buffer.
 
     Raises:
         CorruptRecordError: a header is impossible (wrong magic, length below
