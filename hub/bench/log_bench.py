@@ -21,6 +21,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
+import psutil
+
 from hub.bench import log_side, raw_io, redis_peer
 from hub.bench.dataset import KeyValue, make_records, payload_bytes
 from hub.bench.errors import BenchError
@@ -45,6 +47,13 @@ REDIS_PRODUCE = "Redis XADD"
 REDIS_CONSUME = "Redis XREAD"
 PRODUCE_VS_REDIS = "produce: cdchub / Redis"
 CONSUME_VS_REDIS = "consume: cdchub / Redis"
+PRODUCE_VS_REDIS_CPU = "produce: cdchub / Redis, CPU time"
+CONSUME_VS_REDIS_CPU = "consume: cdchub / Redis, CPU time"
+CPU_NOTE = (
+    "this and the next row: ratio of CPU seconds spent (Redis: client + server), less"
+    " sensitive than wall clock to other load on the machine, which delays Redis's"
+    " client/server round trips most"
+)
 LARGE_PRODUCE = "cdchub produce, 10 KiB values"
 LARGE_RAW = "raw write, same bytes"
 LARGE_RATIO = "10 KiB produce / raw write"
@@ -161,7 +170,7 @@ def _one_run(
     say: _Progress,
 ) -> None:
     say("cdchub produce + consume")
-    produced = _log_round_trip(report, run_dir / "log", data, params["batch_size"])
+    produced, cpu = _log_round_trip(report, run_dir / "log", data, params["batch_size"])
     if not any(line.startswith("cdchub:") for line in report.durability):
         report.durability.append(log_side.describe_durability(produced.configs))
     say("raw write + read of the same bytes")
@@ -175,13 +184,17 @@ def _one_run(
     report.add("cdchub produce / raw write", "x", write_s / produced.seconds)
     if params["with_redis"]:
         say("Redis XADD + XREAD")
-        _redis_round_trip(report, run_dir / "redis", data, params["batch_size"], redis_server)
+        redis_cpu = _redis_round_trip(
+            report, run_dir / "redis", data, params["batch_size"], redis_server
+        )
         for ratio, ours, theirs in (
             (PRODUCE_VS_REDIS, PRODUCE, REDIS_PRODUCE),
             (CONSUME_VS_REDIS, CONSUME, REDIS_CONSUME),
         ):
             latest = report.figures[ours].samples[-1] / report.figures[theirs].samples[-1]
             report.add(ratio, "x", latest)
+        report.add(PRODUCE_VS_REDIS_CPU, "x", redis_cpu[0] / cpu[0], note=CPU_NOTE)
+        report.add(CONSUME_VS_REDIS_CPU, "x", redis_cpu[1] / cpu[1])
     if large:
         say(f"{len(large):,} records of {params['large_value_size']:,} bytes vs raw write")
         _large_values(
@@ -193,19 +206,23 @@ def _one_run(
 
 def _log_round_trip(
     report: BenchReport, log_dir: Path, data: Sequence[KeyValue], batch_size: int
-) -> log_side.ProduceResult:
+) -> tuple[log_side.ProduceResult, tuple[float, float]]:
+    """Produce then consume ``data``; returns the produce result and (produce, consume) CPU s."""
     log = Log(log_dir)
     try:
         raw_io.prepare_write(log_dir, _size_estimate(data))
+        cpu_start = time.process_time()  # all threads of this process: flusher included
         produced = log_side.produce(log, data, batch_size)
+        cpu_produced = time.process_time()
         consume_s = log_side.consume(log, data)
+        cpu_consumed = time.process_time()
     finally:
         log.close()
     n = len(data)
     report.add(PRODUCE, "rec/s", n / produced.seconds)
     report.add("cdchub produce (bytes on disk)", "MB/s", produced.log_bytes / MB / produced.seconds)
     report.add(CONSUME, "rec/s", n / consume_s)
-    return produced
+    return produced, (cpu_produced - cpu_start, cpu_consumed - cpu_produced)
 
 
 def _size_estimate(data: Sequence[KeyValue]) -> int:
@@ -215,18 +232,30 @@ def _size_estimate(data: Sequence[KeyValue]) -> int:
 
 def _redis_round_trip(
     report: BenchReport, directory: Path, data: Sequence[KeyValue], batch_size: int, executable: str
-) -> None:
+) -> tuple[float, float]:
+    """XADD then XREAD ``data``; returns (produce, consume) CPU s of client plus server."""
     with redis_peer.RedisServer(executable, directory) as server:
         client = server.client()
+        assert server.process is not None
+        server_process = psutil.Process(server.process.pid)
+
+        def cpu() -> float:
+            times = server_process.cpu_times()
+            return time.process_time() + times.user + times.system
+
         try:
             raw_io.prepare_write(directory, _size_estimate(data))
+            cpu_start = cpu()
             produce_s = redis_peer.produce(client, data, batch_size)
+            cpu_produced = cpu()
             consume_s, total, last = redis_peer.consume(client, len(data))
+            cpu_consumed = cpu()
         finally:
             client.close()
     log_side.check_consumed("Redis", total, last, data)
     report.add(REDIS_PRODUCE, "rec/s", len(data) / produce_s)
     report.add(REDIS_CONSUME, "rec/s", len(data) / consume_s)
+    return cpu_produced - cpu_start, cpu_consumed - cpu_produced
 
 
 def _large_values(

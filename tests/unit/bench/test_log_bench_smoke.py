@@ -2,6 +2,7 @@
 
 import io
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -64,3 +65,27 @@ def test_wrapper_script_writes_json(tmp_path) -> None:
     assert data["parameters"]["records"] == 1000
     assert data["figures"]["cdchub consume"]["median"] > 0
     assert "| cdchub consume |" in (tmp_path / "t.md").read_text()
+
+
+@pytest.mark.skipif(shutil.which("redis-server") is None, reason="redis-server not installed")
+def test_tiny_run_with_redis_has_ratios(tmp_path) -> None:
+    report = run(
+        records=2000,
+        runs=1,
+        rss_records=0,
+        large_records=0,
+        work_dir=tmp_path,
+        redis_server=shutil.which("redis-server") or "",
+        out=io.StringIO(),
+        progress=io.StringIO(),
+    )
+    for name in (
+        "Redis XADD",
+        "Redis XREAD",
+        "produce: cdchub / Redis",
+        "consume: cdchub / Redis",
+        "produce: cdchub / Redis, CPU time",
+        "consume: cdchub / Redis, CPU time",
+    ):
+        assert report.figures[name].median > 0, name
+    assert any(line.startswith("Redis: appendonly yes") for line in report.durability)
