@@ -15,4 +15,5 @@ PLUGINS = [
         "connectors.sinks.file:FileSinkConnector",
         ("org.apache.kafka.connect.file.FileStreamSinkConnector", "FileStreamSink"),
     ),
+    PluginSpec(_K, "connectors.sinks.topic:TopicSinkConnector"),
 ]
