@@ -158,3 +158,30 @@ def test_unknown_records_are_skipped() -> None:
     store.append([(b'{"keytype":"FUTURE"}', b"{}"), (b"not json", b"x"), (b"{}", None)])
     reg = SchemaRegistry(store)
     assert reg.register("s", avro(1)).id == 1
+
+
+def test_ids_survive_compaction_of_the_schemas_topic(tmp_path: Path) -> None:
+    configs = {
+        "cleanup.policy": "compact",
+        "segment.bytes": "2000",  # many small segments, so there is something to clean
+        "min.cleanable.dirty.ratio": "0.01",
+        "delete.retention.ms": "0",
+    }
+    with Log(tmp_path / "data") as log:
+        log.create_topic("_schemas", 1, configs)
+        reg = SchemaRegistry(LogStore(log))
+        reg.set_level(None, CompatibilityLevel.NONE)
+        for i in range(12):
+            reg.register(f"s{i % 3}", avro(i))
+            reg.set_level("cfg", CompatibilityLevel.FULL if i % 2 else CompatibilityLevel.FORWARD)
+        reg.delete_version("s1", 1)
+        reg.delete_version("s1", 1, permanent=True)
+        reg.delete_subject("s2")
+        before = (summary(reg), reg.max_id(), reg.effective_level("cfg"))
+        records_before = sum(1 for _ in LogStore(log).read(0))
+        log.run_maintenance()
+        records_after = sum(1 for _ in LogStore(log).read(0))
+        assert records_after < records_before  # the config records were compacted
+        fresh = SchemaRegistry(LogStore(log))
+        assert (summary(fresh), fresh.max_id(), fresh.effective_level("cfg")) == before
+        assert fresh.register("new", avro(99)).id == 13
