@@ -369,6 +369,8 @@ class LogSegment:
                 break
             at += info.size
             next_offset = info.last_offset + 1
+        if at == 0:  # the first batch claims more bytes than the segment holds
+            raise self.corrupt(position)
         return (data if at == len(data) else data[:at]), next_offset
 
     def batches(self, chunk: int = 1 << 20) -> Iterator[RecordBatch]:

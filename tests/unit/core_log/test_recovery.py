@@ -149,3 +149,14 @@ def test_disk_full_on_a_real_tiny_tmpfs(tmp_path: Path) -> None:
             assert log.end_offset("t", 0) == stored
     finally:
         subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def test_batch_length_pointing_past_the_segment_is_reported(data_dir: Path) -> None:
+    _fill(data_dir)
+    first = _segment_files(data_dir, ".log")[0]
+    data = bytearray(first.read_bytes())
+    batch = int.from_bytes(data[8:12], "big") + 12
+    data[batch + 8 : batch + 12] = (10**6).to_bytes(4, "big")  # absurd batch length
+    first.write_bytes(bytes(data))
+    with Log(data_dir) as log, pytest.raises(CorruptRecordError, match=f"position {batch}"):
+        log.read("t", 0, 3)
