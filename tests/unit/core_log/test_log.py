@@ -219,14 +219,14 @@ def test_long_poll_wakes_on_append(log: Log) -> None:
     elapsed = time.monotonic() - start
     timer.join()
     assert [r.offset for r in result.records(0)] == [0]
-    assert 0.15 < elapsed < 2.0
+    assert 0.15 < elapsed < 4.0
 
 
 def test_long_poll_times_out_empty(log: Log) -> None:
     log.create_topic("t")
     start = time.monotonic()
     assert log.read("t", 0, 0, max_wait_ms=150).data == b""
-    assert 0.14 < time.monotonic() - start < 1.0
+    assert 0.14 < time.monotonic() - start < 3.0
 
 
 def test_concurrent_producers_and_consumers(log: Log) -> None:
