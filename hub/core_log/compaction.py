@@ -94,7 +94,7 @@ def compact_partition(
             after += cleaned.size
     finally:
         shutil.rmtree(cleaner, ignore_errors=True)
-    partition.cleaned_upto = view.active.base_offset
+    partition.cleaned_upto = candidates[-1].next_offset
     before = sum(s.size for s in candidates)
     segments_after = len(partition.view.segments) - 1
     return CompactionResult(len(candidates), segments_after, before, after, removed)
