@@ -15,4 +15,5 @@ PLUGINS = [
         "connectors.sources.file:FileSourceConnector",
         ("org.apache.kafka.connect.file.FileStreamSourceConnector", "FileStreamSource"),
     ),
+    PluginSpec(_S, "connectors.sources.http_ingest:HttpIngestSourceConnector"),
 ]
