@@ -1,0 +1,180 @@
+"""Small connectors for runtime tests: a counting source, a collecting sink, failing ones.
+
+They are registered on a private PluginRegistry (``registry()``) so tests never depend on
+the bundled connectors. State shared with the test lives in module-level dicts keyed by a
+config value, because the runtime creates the instances itself.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+from connectors.api import (
+    ConfigDef,
+    ConfigType,
+    Importance,
+    RecordMetadata,
+    RetriableError,
+    SinkConnector,
+    SinkRecord,
+    SinkTask,
+    SourceConnector,
+    SourceRecord,
+    SourceTask,
+    TopicPartition,
+)
+from connectors.plugins import PluginRegistry
+
+COLLECTED: dict[str, list[SinkRecord]] = {}
+FLUSHED: dict[str, dict[TopicPartition, int]] = {}
+COMMITTED: dict[str, list[int]] = {}
+PUT_FAILURES: dict[str, int] = {}
+_lock = threading.Lock()
+
+
+class CountingSource(SourceConnector):
+    """Emits ``{"n": i}`` for i = offset+1 .. ``count`` into ``topic``, ``batch`` per poll."""
+
+    def version(self) -> str:
+        return "1.0"
+
+    def config_def(self) -> ConfigDef:
+        return (
+            ConfigDef()
+            .define("topic", ConfigType.STRING, importance=Importance.HIGH, documentation="t")
+            .define("count", ConfigType.INT, 100, documentation="how many records")
+            .define("batch", ConfigType.INT, 10, documentation="records per poll")
+            .define("poison", ConfigType.INT, -1, documentation="n whose value is unserialisable")
+            .define("fail.at", ConfigType.INT, -1, documentation="n at which poll raises")
+            .define("secret", ConfigType.PASSWORD, "", documentation="a password")
+        )
+
+    def start(self, config: Mapping[str, str]) -> None:
+        self.config = dict(config)
+
+    def task_class(self) -> type[SourceTask]:
+        return CountingTask
+
+    def task_configs(self, max_tasks: int) -> list[dict[str, str]]:
+        return [dict(self.config)]
+
+    def stop(self) -> None:
+        return
+
+
+class CountingTask(SourceTask):
+    """See :class:`CountingSource`; resumes after the committed ``{"n": ...}`` offset."""
+
+    def version(self) -> str:
+        return "1.0"
+
+    def start(self, config: Mapping[str, str]) -> None:
+        self.topic = config["topic"]
+        self.count = int(config.get("count", 100))
+        self.batch = int(config.get("batch", 10))
+        self.poison = int(config.get("poison", -1))
+        self.fail_at = int(config.get("fail.at", -1))
+        self.name = config["name"]
+        assert self.context is not None
+        offset = self.context.offset_storage_reader().offset({"source": self.name})
+        self.next = int(offset["n"]) + 1 if offset else 0
+
+    def poll(self) -> list[SourceRecord]:
+        out = []
+        while self.next < self.count and len(out) < self.batch:
+            n = self.next
+            if n == self.fail_at:
+                msg = f"poll failed at {n}"
+                raise RuntimeError(msg)
+            value: Any = {"n": n, "bad": object()} if n == self.poison else {"n": n}
+            out.append(
+                SourceRecord(self.topic, None, None, None, None, value,
+                             source_partition={"source": self.name}, source_offset={"n": n})
+            )  # fmt: skip
+            self.next += 1
+        return out
+
+    def commit(self) -> None:
+        with _lock:
+            COMMITTED.setdefault(self.name, []).append(self.next)
+
+    def commit_record(self, record: SourceRecord, metadata: RecordMetadata | None) -> None:
+        return
+
+    def stop(self) -> None:
+        return
+
+
+class CollectingSink(SinkConnector):
+    """Keeps every record put in ``COLLECTED[name]``; ``fail.value`` makes put raise."""
+
+    def version(self) -> str:
+        return "1.0"
+
+    def config_def(self) -> ConfigDef:
+        return (
+            ConfigDef()
+            .define("fail.value", ConfigType.INT, -1, documentation="n whose put raises")
+            .define("retriable.failures", ConfigType.INT, 0, documentation="transient puts")
+        )
+
+    def start(self, config: Mapping[str, str]) -> None:
+        self.config = dict(config)
+
+    def task_class(self) -> type[SinkTask]:
+        return CollectingTask
+
+    def task_configs(self, max_tasks: int) -> list[dict[str, str]]:
+        return [dict(self.config) for _ in range(max_tasks)]
+
+    def stop(self) -> None:
+        return
+
+
+class CollectingTask(SinkTask):
+    """See :class:`CollectingSink`."""
+
+    def version(self) -> str:
+        return "1.0"
+
+    def start(self, config: Mapping[str, str]) -> None:
+        self.name = config["name"]
+        self.fail_value = int(config.get("fail.value", -1))
+        with _lock:
+            PUT_FAILURES.setdefault(self.name, int(config.get("retriable.failures", 0)))
+
+    def put(self, records: list[SinkRecord]) -> None:
+        with _lock:
+            if PUT_FAILURES.get(self.name, 0) > 0:
+                PUT_FAILURES[self.name] -= 1
+                msg = "transient failure"
+                raise RetriableError(msg)
+        for r in records:
+            if isinstance(r.value, dict) and r.value.get("n") == self.fail_value:
+                msg = f"cannot write {r.value}"
+                raise ValueError(msg)
+        with _lock:
+            COLLECTED.setdefault(self.name, []).extend(records)
+
+    def flush(self, current_offsets: Mapping[TopicPartition, int]) -> None:
+        with _lock:
+            FLUSHED.setdefault(self.name, {}).update(current_offsets)
+
+    def stop(self) -> None:
+        return
+
+
+def registry() -> PluginRegistry:
+    """Bundled converters/transforms plus the test connectors."""
+    reg = PluginRegistry(entry_point_group=None)
+    reg.register(CountingSource, "CountingSource")
+    reg.register(CollectingSink, "CollectingSink")
+    return reg
+
+
+def values(name: str) -> list[Any]:
+    """The values a collecting sink received so far."""
+    with _lock:
+        return [r.value for r in COLLECTED.get(name, [])]

@@ -1,0 +1,400 @@
+"""WorkerSinkTask: log -> converters -> transforms -> put -> flush -> commit group offsets.
+
+The task consumes as consumer group ``connect-<name>`` (the committed offsets live in the
+log's ``__consumer_offsets``), one partition at a time in offset order, so delivery is
+in order per partition. Offsets are committed only after ``pre_commit``/``flush`` returned
+for everything put (at-least-once). With no data the task long-polls the log (it waits on
+the partition's condition variable, no busy loop).
+
+A ``put`` that fails for a non-retriable reason under ``errors.tolerance=all`` is retried
+record by record, so only the poison record goes to the dead letter queue and the records
+after it are still delivered.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future
+from typing import Any
+
+from connectors.api import (
+    ErrantRecordReporter,
+    Headers,
+    SinkRecord,
+    SinkTask,
+    SinkTaskContext,
+    TimestampType,
+    TopicPartition,
+)
+from hub.core_log import GroupOffsets, Log, Record
+from hub.core_log.errors import LogError, OffsetOutOfRangeError
+from workers.errors import (
+    ErrorContext,
+    LogReporter,
+    RetryWithToleranceOperator,
+    Stage,
+    ToleranceExceeded,
+)
+from workers.states import TargetState
+from workers.task import TaskListener, TaskSetup, WorkerTask
+
+FETCH_BYTES = 1 << 20
+LONG_POLL_MS = 500
+TOPIC_REFRESH_S = 2.0
+
+
+class _Context(SinkTaskContext):
+    def __init__(self, owner: WorkerSinkTask) -> None:
+        self.owner = owner
+
+    def configs(self) -> dict[str, str]:
+        return dict(self.owner.setup.task_config)
+
+    def offset(self, offsets: Mapping[TopicPartition, int]) -> None:
+        self.owner.positions.update({TopicPartition(*tp): o for tp, o in offsets.items()})
+
+    def timeout(self, timeout_ms: int) -> None:
+        self.owner.retry_timeout_ms = timeout_ms
+
+    def assignment(self) -> set[TopicPartition]:
+        return set(self.owner.positions)
+
+    def pause(self, *partitions: TopicPartition) -> None:
+        self.owner.paused_partitions.update(partitions)
+
+    def resume(self, *partitions: TopicPartition) -> None:
+        self.owner.paused_partitions.difference_update(partitions)
+
+    def request_commit(self) -> None:
+        self.owner.next_commit = 0.0
+
+    def errant_record_reporter(self) -> ErrantRecordReporter | None:
+        return self.owner.errant if self.owner.setup.errors.tolerance_all else None
+
+
+class _Errant(ErrantRecordReporter):
+    def __init__(self, owner: WorkerSinkTask) -> None:
+        self.owner = owner
+
+    def report(self, record: SinkRecord, error: BaseException) -> Future[None]:
+        self.owner.report_put_failure(record, error)
+        done: Future[None] = Future()
+        done.set_result(None)
+        return done
+
+
+class WorkerSinkTask(WorkerTask):
+    """Runs one SinkTask over its share of the partitions of ``topics``/``topics.regex``."""
+
+    def __init__(
+        self,
+        setup: TaskSetup,
+        target: TargetState,
+        listener: TaskListener,
+        *,
+        log: Log,
+        groups: GroupOffsets,
+        task_count: int,
+        reporters: list[Any],
+        on_topic: Callable[[str], None],
+    ) -> None:
+        super().__init__(setup, target, listener)
+        self.log = log
+        self.groups = groups
+        self.group = f"connect-{setup.id.connector}"
+        self.task_count = max(1, task_count)
+        self.on_topic = on_topic
+        self.operator = RetryWithToleranceOperator(
+            setup.errors,
+            [LogReporter(str(setup.id), setup.errors.log_include_messages), *reporters],
+            self.stopping,
+        )
+        cfg = setup.connector_config
+        self.topics = [t.strip() for t in str(cfg.get("topics") or "").split(",") if t.strip()]
+        pattern = str(cfg.get("topics.regex") or "").strip()
+        self.pattern = re.compile(pattern) if pattern else None
+        self.max_records = int(cfg.get("consumer.override.max.poll.records") or 500)
+        self.reset_latest = cfg.get("consumer.override.auto.offset.reset") == "latest"
+        self.positions: dict[TopicPartition, int] = {}
+        self.committed: dict[TopicPartition, int] = {}
+        self.paused_partitions: set[TopicPartition] = set()
+        self.retry_timeout_ms = 0
+        self.next_commit = 0.0
+        self._next_refresh = 0.0
+        self.errant = _Errant(self)
+        self.task: SinkTask | None = None
+        self._raw: list[Record] = []
+        self._records: list[SinkRecord] = []
+
+    def initialize(self) -> None:
+        task = self.setup.task_class()
+        assert isinstance(task, SinkTask)
+        self.task = task
+        task.initialize(_Context(self))
+        task.start(self.setup.task_config)
+        self._refresh_assignment()
+        self.next_commit = time.monotonic() + self.setup.commit_interval_ms / 1000
+
+    # -- assignment -----------------------------------------------------------------------
+
+    def _wanted_topics(self) -> list[str]:
+        if self.pattern is None:
+            return [t for t in self.topics if self.log.has_topic(t)]
+        return [t for t in self.log.list_topics() if self.pattern.fullmatch(t)]
+
+    def _refresh_assignment(self) -> None:
+        self._next_refresh = time.monotonic() + TOPIC_REFRESH_S
+        every = sorted(
+            TopicPartition(t, p.partition)
+            for t in self._wanted_topics()
+            for p in self.log.describe_topic(t).partitions
+        )
+        mine = [tp for i, tp in enumerate(every) if i % self.task_count == self.id.task]
+        new = [tp for tp in mine if tp not in self.positions]
+        for tp in new:
+            committed = self.groups.committed(self.group, tp.topic, tp.partition)
+            if committed is None:
+                end = self.log.end_offset if self.reset_latest else self.log.start_offset
+                committed = end(tp.topic, tp.partition)
+            self.positions[tp] = committed
+            self.committed[tp] = committed
+        for topic in sorted({tp.topic for tp in new}):
+            self.on_topic(topic)
+        if new and self.task is not None:
+            self.task.open(new)
+
+    # -- the loop -------------------------------------------------------------------------
+
+    def iteration(self) -> None:
+        if not self.positions or time.monotonic() >= self._next_refresh:
+            self._refresh_assignment()
+        active = [tp for tp in self.positions if tp not in self.paused_partitions]
+        started = time.perf_counter()
+        raw = self._fetch(active, wait_ms=0)
+        if not raw and active:
+            wait = LONG_POLL_MS if len(active) == 1 else 100
+            remaining = int((self.next_commit - time.monotonic()) * 1000)
+            raw = self._fetch(active[:1], wait_ms=max(1, min(wait, remaining)))
+        elif not active:
+            self.stopping.wait(0.2)
+        if raw:
+            self._deliver(raw)
+            self.setup.metrics.batch_seconds.observe(time.perf_counter() - started)
+        if time.monotonic() >= self.next_commit:
+            self.commit_offsets()
+
+    def _fetch(
+        self, partitions: list[TopicPartition], wait_ms: int
+    ) -> list[tuple[TopicPartition, Record]]:
+        out: list[tuple[TopicPartition, Record]] = []
+        for tp in partitions:
+            budget = self.max_records - len(out)
+            if budget <= 0:
+                break
+            pos = self.positions[tp]
+            try:
+                result = self.log.read(
+                    tp.topic, tp.partition, pos, FETCH_BYTES, max_wait_ms=wait_ms
+                )
+            except OffsetOutOfRangeError:
+                self.positions[tp] = self.log.start_offset(tp.topic, tp.partition)
+                continue
+            except LogError:  # the topic was deleted; forget its partitions
+                self.positions.pop(tp, None)
+                continue
+            for batch in result.batches():
+                if batch.last_offset < pos or batch.is_control:
+                    continue
+                for record in batch.records():
+                    if record.offset >= pos:
+                        out.append((tp, record))
+                if len(out) >= self.max_records:
+                    break
+        return out[: self.max_records] if len(out) > self.max_records else out
+
+    def _deliver(self, raw: list[tuple[TopicPartition, Record]]) -> None:
+        metrics = self.setup.metrics
+        metrics.polled.inc(len(raw))
+        records: list[SinkRecord] = []
+        raws: list[Record] = []
+        for tp, rec in raw:
+            converted = self._convert(tp, rec)
+            if converted is not None:
+                records.append(converted)
+                raws.append(rec)
+        self._records, self._raw = records, raws
+        if records:
+            self._put(records, raws)
+            metrics.written.inc(len(records))
+        for tp, rec in raw:
+            self.positions[tp] = rec.offset + 1
+        self._records, self._raw = [], []
+
+    def _convert(self, tp: TopicPartition, rec: Record) -> SinkRecord | None:
+        plugins = self.setup.plugins
+        try:
+            key = plugins.key_converter.to_connect_data(tp.topic, rec.key)
+            value = plugins.value_converter.to_connect_data(tp.topic, rec.value)
+            headers = self._headers(tp.topic, rec) if rec.headers else None
+            record = SinkRecord(
+                tp.topic,
+                tp.partition,
+                key.schema,
+                key.value,
+                value.schema,
+                value.value,
+                kafka_offset=rec.offset,
+                timestamp=rec.timestamp,
+                timestamp_type=TimestampType.CREATE_TIME,
+                headers=headers,
+            )
+            return plugins.chain.apply(record) if plugins.chain.stages else record
+        except Exception:
+            return self._convert_slow(tp, rec)
+
+    def _headers(self, topic: str, rec: Record) -> Headers:
+        conv = self.setup.plugins.header_converter
+        headers = Headers()
+        for key, raw in rec.headers:
+            sv = conv.to_connect_header(topic, key, raw)
+            headers.add(key, sv.value, sv.schema)
+        return headers
+
+    def _context(
+        self, stage: Stage, plugin: object, tp: TopicPartition, rec: Record
+    ) -> ErrorContext:
+        return ErrorContext(
+            stage,
+            type(plugin).__name__,
+            Exception(),
+            None,
+            rec.key,
+            rec.value,
+            tuple(rec.headers),
+            tp.topic,
+            tp.partition,
+            rec.offset,
+        )
+
+    def _convert_slow(self, tp: TopicPartition, rec: Record) -> SinkRecord | None:
+        """Re-run the stages one by one under the error operator (retries, DLQ, FAILED)."""
+        self.setup.metrics.failed.inc()
+        p = self.setup.plugins
+        key = self.operator.execute(
+            lambda: p.key_converter.to_connect_data(tp.topic, rec.key),
+            self._context(Stage.KEY_CONVERTER, p.key_converter, tp, rec),
+        )
+        if key is None:
+            return None
+        value = self.operator.execute(
+            lambda: p.value_converter.to_connect_data(tp.topic, rec.value),
+            self._context(Stage.VALUE_CONVERTER, p.value_converter, tp, rec),
+        )
+        if value is None:
+            return None
+        headers = self.operator.execute(
+            lambda: (self._headers(tp.topic, rec) if rec.headers else None,),
+            self._context(Stage.HEADER_CONVERTER, p.header_converter, tp, rec),
+        )
+        if headers is None:
+            return None
+        record = SinkRecord(
+            tp.topic,
+            tp.partition,
+            key.schema,
+            key.value,
+            value.schema,
+            value.value,
+            kafka_offset=rec.offset,
+            timestamp=rec.timestamp,
+            timestamp_type=TimestampType.CREATE_TIME,
+            headers=headers[0],
+        )
+        ctx = self._context(Stage.TRANSFORMATION, p.chain, tp, rec)
+        ctx.record = record
+        return self.operator.execute(lambda: p.chain.apply(record), ctx)
+
+    def _put(self, records: list[SinkRecord], raws: list[Record]) -> None:
+        task = self.task
+        assert task is not None
+        try:
+            self.operator.retry(lambda: task.put(records))
+            return
+        except Exception as exc:
+            if not self.setup.errors.tolerance_all:
+                self.setup.metrics.failed.inc()
+                msg = (
+                    "Tolerance exceeded in error handler at stage TASK_PUT "
+                    f"({type(task).__name__}): {type(exc).__name__}: {exc}"
+                )
+                raise ToleranceExceeded(msg) from exc
+            if len(records) == 1:
+                self.setup.metrics.failed.inc()
+                self.report_put_failure(records[0], exc, raws[0])
+                return
+        for record, raw in zip(records, raws, strict=True):  # isolate the poison record(s)
+            self._put([record], [raw])
+
+    def report_put_failure(
+        self, record: SinkRecord, error: BaseException, raw: Record | None = None
+    ) -> None:
+        """Send a record that failed in the sink to the DLQ (tolerance all) or fail."""
+        if raw is None:
+            raw = next(
+                (r for s, r in zip(self._records, self._raw, strict=False) if s is record), None
+            )
+        ctx = ErrorContext(
+            Stage.TASK_PUT,
+            type(self.task).__name__,
+            error,
+            record,
+            topic=record.original_topic,
+            partition=record.original_kafka_partition,
+            offset=record.original_kafka_offset,
+        )
+        if raw is not None:
+            ctx.raw_key, ctx.raw_value, ctx.raw_headers = raw.key, raw.value, tuple(raw.headers)
+        self.operator.handle(ctx)
+
+    def commit_offsets(self) -> None:
+        """``pre_commit`` (flush) what was put, then commit the group's offsets."""
+        self.next_commit = time.monotonic() + self.setup.commit_interval_ms / 1000
+        if self.task is None:
+            return
+        current = {tp: pos for tp, pos in self.positions.items()}
+        if current == self.committed:
+            return
+        safe = self.task.pre_commit(current)
+        changed = {
+            (tp.topic, tp.partition): o
+            for tp, o in safe.items()
+            if self.committed.get(TopicPartition(*tp)) != o
+        }
+        if changed:
+            self.groups.commit(self.group, changed)
+        self.committed.update({TopicPartition(*tp): o for tp, o in safe.items()})
+
+    def on_pause(self) -> None:
+        self.commit_offsets()
+
+    def lag(self) -> list[tuple[str, int, int]]:
+        out = []
+        for tp, pos in list(self.positions.items()):
+            try:
+                out.append((tp.topic, tp.partition, max(0, self.log.end_offset(*tp) - pos)))
+            except LogError:
+                continue
+        return out
+
+    def close(self, clean: bool) -> None:
+        task = self.task
+        if task is None:
+            return
+        try:
+            if clean:
+                self.commit_offsets()
+            task.close(list(self.positions))
+        finally:
+            task.stop()

@@ -1,0 +1,246 @@
+"""WorkerSourceTask: poll -> transforms -> converters -> log append -> offset commit.
+
+Durability rule: a source offset is written to ``_hub_offsets`` only after the records it
+covers are fsynced. Appends return as soon as the bytes are in the log (page cache); at
+each commit (every ``offset.flush.interval.ms``, on pause and on stop) the task fsyncs the
+partitions it wrote since the last commit, then writes the offsets (themselves fsynced),
+then calls ``SourceTask.commit()``. A crash therefore loses no record whose offset was
+committed; records after the last commit are polled again (at-least-once).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from connectors.api import (
+    OffsetStorageReader,
+    RecordMetadata,
+    SourceRecord,
+    SourceTask,
+    SourceTaskContext,
+)
+from hub.core_log import Log, ProduceRecord
+from workers.errors import (
+    ErrorContext,
+    LogReporter,
+    RetryWithToleranceOperator,
+    Stage,
+)
+from workers.offset_store import OffsetStore, PartitionKey, partition_key
+from workers.states import TargetState
+from workers.task import TaskListener, TaskSetup, WorkerTask
+
+Produced = tuple[ProduceRecord, SourceRecord]
+
+
+class _OffsetReader(OffsetStorageReader):
+    def __init__(self, store: OffsetStore, connector: str) -> None:
+        self.store = store
+        self.connector = connector
+
+    def offset(self, partition: dict[str, Any]) -> dict[str, Any] | None:  # type: ignore[override]
+        return self.store.get(self.connector, partition)
+
+
+class _Context(SourceTaskContext):
+    def __init__(self, config: dict[str, str], reader: OffsetStorageReader) -> None:
+        self._config = config
+        self._reader = reader
+
+    def configs(self) -> dict[str, str]:
+        return dict(self._config)
+
+    def offset_storage_reader(self) -> OffsetStorageReader:
+        return self._reader
+
+
+class WorkerSourceTask(WorkerTask):
+    """Runs one SourceTask; see the module docstring for the delivery guarantee."""
+
+    def __init__(
+        self,
+        setup: TaskSetup,
+        target: TargetState,
+        listener: TaskListener,
+        *,
+        log: Log,
+        offsets: OffsetStore,
+        topic_partitions: int,
+        reporters: list[Any],
+        on_topic: Callable[[str], None],
+    ) -> None:
+        super().__init__(setup, target, listener)
+        self.log = log
+        self.offsets = offsets
+        self.topic_partitions = topic_partitions
+        self.on_topic = on_topic
+        self.operator = RetryWithToleranceOperator(
+            setup.errors,
+            [LogReporter(str(setup.id), setup.errors.log_include_messages), *reporters],
+            self.stopping,
+        )
+        self.task: SourceTask | None = None
+        self._pending: dict[PartitionKey, dict[str, Any]] = {}
+        self._dirty: set[tuple[str, int]] = set()
+        self._known_topics: set[str] = set()
+        self._next_commit = 0.0
+        self._idle_wait = 0.0
+        self._commit_record = False
+
+    def initialize(self) -> None:
+        task = self.setup.task_class()
+        assert isinstance(task, SourceTask)
+        self.task = task
+        reader = _OffsetReader(self.offsets, self.id.connector)
+        task.initialize(_Context(self.setup.task_config, reader))
+        task.start(self.setup.task_config)
+        self._commit_record = type(task).commit_record is not SourceTask.commit_record
+        self._next_commit = time.monotonic() + self.setup.commit_interval_ms / 1000
+
+    def iteration(self) -> None:
+        assert self.task is not None
+        started = time.perf_counter()
+        try:
+            records = self.operator.retry(self.task.poll)
+        except Exception as exc:
+            if getattr(exc, "retriable", False):  # retries exhausted: back off, poll again
+                self.stopping.wait(1.0)
+                return
+            raise
+        if records:
+            self._idle_wait = 0.0
+            self._send(records)
+            self.setup.metrics.batch_seconds.observe(time.perf_counter() - started)
+        else:
+            self._idle_wait = min(max(self._idle_wait * 2, 0.001), 0.1)
+            self.stopping.wait(self._idle_wait)
+        if time.monotonic() >= self._next_commit:
+            self.commit_offsets()
+
+    def _send(self, records: list[SourceRecord]) -> None:
+        metrics = self.setup.metrics
+        metrics.polled.inc(len(records))
+        by_topic: dict[str, list[Produced]] = {}
+        pending = self._pending
+        last_sp: Any = None
+        last_key = b""
+        for record in records:
+            produced = self._convert(record)
+            if produced is not None:
+                by_topic.setdefault(produced[0].topic, []).append(produced[1])
+            elif self._commit_record:
+                self.task.commit_record(record, None)  # type: ignore[union-attr]
+            sp = record.source_partition
+            if sp is not last_sp:
+                last_sp, last_key = sp, partition_key(sp)
+            if record.source_offset:
+                pending[last_key] = record.source_offset
+        written = sum(self._append(topic, items) for topic, items in by_topic.items())
+        metrics.written.inc(written)
+
+    def _convert(self, record: SourceRecord) -> tuple[SourceRecord, Produced] | None:
+        plugins = self.setup.plugins
+        try:
+            out = plugins.chain.apply(record) if plugins.chain.stages else record
+            if out is None:
+                return None
+            topic = out.topic
+            key = plugins.key_converter.from_connect_data(topic, out.key_schema, out.key)
+            value = plugins.value_converter.from_connect_data(topic, out.value_schema, out.value)
+            headers = self._headers(out) if out.headers else ()
+        except Exception:
+            return self._convert_slow(record)
+        pr = ProduceRecord(key, value, headers, out.timestamp, out.kafka_partition)
+        return out, (pr, record)
+
+    def _headers(self, record: SourceRecord) -> list[tuple[str, bytes | None]]:
+        conv = self.setup.plugins.header_converter
+        return [
+            (h.key, conv.from_connect_header(record.topic, h.key, h.schema, h.value))
+            for h in record.headers
+        ]
+
+    def _convert_slow(self, record: SourceRecord) -> tuple[SourceRecord, Produced] | None:
+        """Re-run the stages one by one under the error operator (retries, DLQ, FAILED)."""
+        plugins = self.setup.plugins
+        self.setup.metrics.failed.inc()
+        ctx = ErrorContext(
+            Stage.TRANSFORMATION,
+            type(plugins.chain).__name__,
+            Exception(),
+            record,
+            topic=record.topic,
+        )
+        out = self.operator.execute(lambda: plugins.chain.apply(record), ctx)
+        if out is None:
+            return None
+        stages: list[tuple[Stage, Any, Callable[[], Any]]] = [
+            (
+                Stage.KEY_CONVERTER,
+                plugins.key_converter,
+                lambda: plugins.key_converter.from_connect_data(out.topic, out.key_schema, out.key),
+            ),
+            (
+                Stage.VALUE_CONVERTER,
+                plugins.value_converter,
+                lambda: plugins.value_converter.from_connect_data(
+                    out.topic, out.value_schema, out.value
+                ),
+            ),
+            (Stage.HEADER_CONVERTER, plugins.header_converter, lambda: self._headers(out)),
+        ]
+        results = []
+        for stage, plugin, fn in stages:
+            ctx = ErrorContext(stage, type(plugin).__name__, Exception(), record, topic=out.topic)
+            done = self.operator.execute(_boxed(fn), ctx)
+            if done is None:
+                return None
+            results.append(done[0])
+        key, value, headers = results
+        return out, (ProduceRecord(key, value, headers, out.timestamp, out.kafka_partition), record)
+
+    def _append(self, topic: str, items: list[Produced]) -> int:
+        if topic not in self._known_topics:
+            if not self.log.has_topic(topic):
+                self.log.create_topic(topic, self.topic_partitions)
+            self._known_topics.add(topic)
+            self.on_topic(topic)
+        positions = self.log.append(topic, [pr for pr, _ in items])
+        self._dirty.update([(topic, p) for p in {p for p, _ in positions}])
+        if self._commit_record:
+            task = self.task
+            assert task is not None
+            for (pr, record), (p, offset) in zip(items, positions, strict=True):
+                task.commit_record(record, RecordMetadata(topic, p, offset, pr.timestamp))
+        return len(items)
+
+    def commit_offsets(self) -> None:
+        """Fsync what was written since the last commit, then store the offsets."""
+        self._next_commit = time.monotonic() + self.setup.commit_interval_ms / 1000
+        if not self._pending and not self._dirty:
+            return
+        for topic, partition in self._dirty:
+            self.log.partition(topic, partition).flush()
+        self._dirty.clear()
+        pending, self._pending = self._pending, {}
+        self.offsets.put(self.id.connector, pending)
+        if self.task is not None:
+            self.task.commit()
+
+    def on_pause(self) -> None:
+        self.commit_offsets()
+
+    def close(self, clean: bool) -> None:
+        try:
+            if clean:
+                self.commit_offsets()
+        finally:
+            if self.task is not None:
+                self.task.stop()
+
+
+def _boxed(fn: Callable[[], Any]) -> Callable[[], tuple[Any]]:
+    """Wrap a result in a tuple so a legitimate None (tombstone) is not read as "skipped"."""
+    return lambda: (fn(),)
