@@ -58,9 +58,9 @@ CONFIG_DEF = (
 )  # fmt: skip
 
 _ENVELOPE_ERROR = (
-    'JsonConverter with schemas.enable requires "schema" and "payload" fields and may not '
-    "contain additional fields. If you are trying to deserialize plain JSON data, set "
-    "schemas.enable=false in your converter configuration."
+    'JsonConverter with schemas.enable=true expects objects with exactly two fields, "schema" '
+    'and "payload". For plain JSON without that envelope, set schemas.enable=false in the '
+    "converter configuration."
 )
 _DUMP_OPTS = orjson.OPT_NAIVE_UTC | orjson.OPT_NON_STR_KEYS
 

@@ -55,21 +55,21 @@ class SchemaCache:
 
 
 def require_map(value: Any, purpose: str) -> dict[str, Any]:
-    """A copy of the schemaless value as a dict, or Kafka's DataError naming the transform."""
+    """A copy of the schemaless value as a dict, or a DataError naming the transform."""
     if type(value) is dict:
         return value.copy()
     if not isinstance(value, Mapping):
         found = "null" if value is None else type(value).__name__
-        msg = f"Only Map objects supported in absence of schema for [{purpose}], found: {found}"
+        msg = f"[{purpose}] needs a map value when the record has no schema, found: {found}"
         raise DataError(msg)
     return dict(value)
 
 
 def require_struct(value: Any, purpose: str) -> Struct:
-    """The schemaful value as a Struct, or Kafka's DataError naming the transform."""
+    """The schemaful value as a Struct, or a DataError naming the transform."""
     if not isinstance(value, Struct):
         found = "null" if value is None else type(value).__name__
-        msg = f"Only Struct objects supported for [{purpose}], found: {found}"
+        msg = f"[{purpose}] needs a Struct value for a schemaful record, found: {found}"
         raise DataError(msg)
     return value
 

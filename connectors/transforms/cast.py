@@ -76,9 +76,8 @@ def _valid_spec(name: str, value: Any) -> None:
 
 CONFIG_DEF = define_replace_null(
     ConfigDef().define(SPEC, ConfigType.LIST, validator=_valid_spec, importance=Importance.HIGH,
-                       documentation="List of fields and the type to cast them to of the form "
-                       "field1:type,field2:type to cast fields of Maps or Structs. A single "
-                       "type to cast the entire value.")
+                       documentation="Either field:type pairs (a:int32,b:string) to cast "
+                       "fields of a struct/map, or one type to cast the whole key/value.")
 )  # fmt: skip
 
 

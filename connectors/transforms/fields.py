@@ -80,7 +80,7 @@ class ValueToKey(KeyValueTransform):
 EXTRACT_CONFIG = define_replace_null(
     ConfigDef().define(FIELD, ConfigType.STRING, validator=NonEmptyString(),
                        importance=Importance.MEDIUM,
-                       documentation="Field name to extract.")
+                       documentation="Name of the field that replaces the whole key/value.")
 )  # fmt: skip
 
 
@@ -127,8 +127,7 @@ class ExtractFieldValue(ExtractField):
 
 HOIST_CONFIG = ConfigDef().define(
     FIELD, ConfigType.STRING, validator=NonEmptyString(), importance=Importance.MEDIUM,
-    documentation="Field name for the single field that will be created in the resulting "
-    "Struct or Map.",
+    documentation="Name of the one field of the struct or map that wraps the key/value.",
 )  # fmt: skip
 
 

@@ -34,8 +34,7 @@ DELIMITER = "delimiter"
 PURPOSE = "flattening"
 CONFIG_DEF = ConfigDef().define(
     DELIMITER, ConfigType.STRING, ".", importance=Importance.MEDIUM,
-    documentation="Delimiter to insert between field names from the input record when "
-    "generating field names for the output record",
+    documentation="Text placed between a parent and a child field name in flattened names.",
 )  # fmt: skip
 _LEAVES = (str, int, float, bool, bytes, bytearray, list, tuple, decimal.Decimal, dt.date, dt.time)
 

@@ -42,16 +42,13 @@ def _non_empty_list(name: str, value: Any) -> None:
 HEADER_FROM_CONFIG = define_replace_null(
     ConfigDef()
     .define(FIELDS, ConfigType.LIST, validator=_non_empty_list, importance=Importance.HIGH,
-            documentation="Field names in the record whose values are to be copied or moved "
-            "to headers.")
+            documentation="Key/value fields whose values go into headers.")
     .define(HEADERS, ConfigType.LIST, validator=_non_empty_list, importance=Importance.HIGH,
-            documentation="Header names, in the same order as the field names listed in "
-            "the fields configuration property.")
+            documentation="Header names, one per entry of 'fields', in the same order.")
     .define(OPERATION, ConfigType.STRING, validator=ValidString.in_("move", "copy"),
             importance=Importance.HIGH,
-            documentation="Either move if the fields are to be moved to the headers (removed "
-            "from the key/value), or copy if the fields are to be copied to the headers "
-            "(retained in the key/value).")
+            documentation="copy: the fields stay in the key/value; move: they are removed "
+            "from it once copied into headers.")
 )  # fmt: skip
 
 
@@ -128,11 +125,11 @@ class HeaderFromValue(HeaderFrom):
 INSERT_HEADER_CONFIG = (
     ConfigDef()
     .define(HEADER, ConfigType.STRING, validator=NonEmptyString(), importance=Importance.HIGH,
-            documentation="The name of the header.")
+            documentation="Name of the header to add.")
     .define(VALUE_LITERAL, ConfigType.STRING, validator=NonEmptyString(),
             importance=Importance.HIGH,
-            documentation="The literal value that is to be set as the header value on all "
-            "records; its type is inferred (true/false, numbers, JSON, else string).")
+            documentation="Value given to the header on every record; its type is inferred "
+            "(true/false, numbers, JSON, else string).")
 )  # fmt: skip
 
 
@@ -159,7 +156,7 @@ class InsertHeader(Transformation[ConnectRecord]):
 
 DROP_HEADERS_CONFIG = ConfigDef().define(
     HEADERS, ConfigType.LIST, validator=_non_empty_list, importance=Importance.HIGH,
-    documentation="The name of the headers to be removed.",
+    documentation="Names of the headers to remove.",
 )  # fmt: skip
 
 

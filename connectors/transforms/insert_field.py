@@ -40,17 +40,18 @@ _SUFFIX_DOC = " Suffix with ! to make it a required field, or ? to keep it optio
 CONFIG_DEF = define_replace_null(
     ConfigDef()
     .define(TOPIC_FIELD, ConfigType.STRING, None, importance=Importance.MEDIUM,
-            documentation="Field name for the Kafka topic." + _SUFFIX_DOC)
+            documentation="Name of the field receiving the record topic." + _SUFFIX_DOC)
     .define(PARTITION_FIELD, ConfigType.STRING, None, importance=Importance.MEDIUM,
-            documentation="Field name for the Kafka partition." + _SUFFIX_DOC)
+            documentation="Name of the field receiving the record partition." + _SUFFIX_DOC)
     .define(OFFSET_FIELD, ConfigType.STRING, None, importance=Importance.MEDIUM,
-            documentation="Field name for the Kafka offset (sink connectors only)." + _SUFFIX_DOC)
+            documentation="Name of the field receiving the record offset (sink records only)."
+            + _SUFFIX_DOC)
     .define(TIMESTAMP_FIELD, ConfigType.STRING, None, importance=Importance.MEDIUM,
-            documentation="Field name for the record timestamp." + _SUFFIX_DOC)
+            documentation="Name of the field receiving the record timestamp." + _SUFFIX_DOC)
     .define(STATIC_FIELD, ConfigType.STRING, None, importance=Importance.MEDIUM,
-            documentation="Field name for a static data field." + _SUFFIX_DOC)
+            documentation="Name of a field receiving static.value." + _SUFFIX_DOC)
     .define(STATIC_VALUE, ConfigType.STRING, None, importance=Importance.MEDIUM,
-            documentation="Static field value, if a static field name is configured.")
+            documentation="The constant put in static.field.")
 )  # fmt: skip
 
 PURPOSE = "field insertion"

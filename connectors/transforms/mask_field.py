@@ -44,10 +44,10 @@ def _non_empty_list(name: str, value: Any) -> None:
 CONFIG_DEF = define_replace_null(
     ConfigDef()
     .define(FIELDS, ConfigType.LIST, validator=_non_empty_list, importance=Importance.HIGH,
-            documentation="Names of fields to mask.")
+            documentation="Fields whose values are masked.")
     .define(REPLACEMENT, ConfigType.STRING, None, NonEmptyString(), Importance.LOW,
-            "Custom value replacement, applied to all 'fields' values (numeric or "
-            "non-empty string values only).")
+            "Value to write instead of the type's empty value; converted to each field's "
+            "type (numbers and strings only).")
 )  # fmt: skip
 
 

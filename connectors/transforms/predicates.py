@@ -31,13 +31,12 @@ def _valid_regex(name: str, value: Any) -> None:
 TOPIC_NAME_MATCHES_CONFIG = ConfigDef().define(
     PATTERN, ConfigType.STRING, validator=_valid_regex,
     importance=Importance.MEDIUM,
-    documentation="A regular expression the whole topic name must match for the predicate "
-    "to be true.",
+    documentation="Java regular expression; true when it matches the whole topic name.",
 )  # fmt: skip
 
 HAS_HEADER_KEY_CONFIG = ConfigDef().define(
     NAME, ConfigType.STRING, validator=NonEmptyString(), importance=Importance.MEDIUM,
-    documentation="The header name.",
+    documentation="Header that must be present for the predicate to be true.",
 )  # fmt: skip
 
 

@@ -43,9 +43,9 @@ def _valid_renames(name: str, value: Any) -> None:
 CONFIG_DEF = define_replace_null(
     ConfigDef()
     .define(EXCLUDE, ConfigType.LIST, "", importance=Importance.MEDIUM,
-            documentation="Fields to exclude. This takes precedence over the fields to include.")
+            documentation="Fields to drop; a field listed here and in 'include' is dropped.")
     .define(INCLUDE, ConfigType.LIST, "", importance=Importance.MEDIUM,
-            documentation="Fields to include. If specified, only these fields will be used.")
+            documentation="Fields to keep; when empty, every field not excluded is kept.")
     .define(RENAMES, ConfigType.LIST, "", _valid_renames, Importance.MEDIUM,
             "Field rename mappings, as comma-separated old:new pairs.")
     .define(BLACKLIST, ConfigType.LIST, None, importance=Importance.LOW,

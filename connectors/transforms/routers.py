@@ -37,7 +37,7 @@ def _valid_regex(name: str, value: Any) -> None:
 REGEX_ROUTER_CONFIG = (
     ConfigDef()
     .define(REGEX, ConfigType.STRING, validator=_valid_regex, importance=Importance.HIGH,
-            documentation="Regular expression to use for matching the whole topic name.")
+            documentation="Java regular expression the whole topic name must match.")
     .define(REPLACEMENT, ConfigType.STRING, importance=Importance.HIGH,
             documentation="Replacement string; $1, ${name} refer to groups, \\$ is a dollar.")
 )  # fmt: skip
@@ -135,10 +135,10 @@ TIMESTAMP_ROUTER_CONFIG = (
     ConfigDef()
     .define(TOPIC_FORMAT, ConfigType.STRING, "${topic}-${timestamp}",
             importance=Importance.HIGH,
-            documentation="Format string which can contain ${topic} and ${timestamp} as "
-            "placeholders for the topic and timestamp, respectively.")
+            documentation="New topic name; ${topic} and ${timestamp} are replaced by the "
+            "record's topic and formatted timestamp.")
     .define(TIMESTAMP_FORMAT, ConfigType.STRING, "yyyyMMdd", validate_pattern, Importance.HIGH,
-            "Format string for the timestamp that is compatible with java.text.SimpleDateFormat.")
+            "Java SimpleDateFormat pattern for ${timestamp}, applied in UTC.")
 )  # fmt: skip
 
 

@@ -48,18 +48,17 @@ _PRECISIONS = ("seconds", "milliseconds", "microseconds", "nanoseconds")
 CONFIG_DEF = define_replace_null(
     ConfigDef()
     .define(FIELD, ConfigType.STRING, "", importance=Importance.HIGH,
-            documentation="The field containing the timestamp, or empty if the entire value "
-            "is a timestamp.")
+            documentation="Field holding the timestamp; empty when the whole key/value is one.")
     .define(TARGET_TYPE, ConfigType.STRING, validator=ValidString.in_(STRING, UNIX, DATE, TIME,
             TIMESTAMP), importance=Importance.HIGH,
-            documentation="The desired timestamp representation: string, unix, Date, Time, "
-            "or Timestamp.")
+            documentation="Representation to convert to: string, unix, Date, Time or Timestamp.")
     .define(FORMAT, ConfigType.STRING, "", validate_pattern, Importance.MEDIUM,
-            "A SimpleDateFormat-compatible format for the timestamp. Used to generate the "
-            "output when type=string or used to parse the input if the input is a string.")
+            "Java SimpleDateFormat pattern: how strings are written (target.type=string) and "
+            "how string inputs are read.")
     .define(UNIX_PRECISION, ConfigType.STRING, "milliseconds",
             ValidString.in_(*_PRECISIONS), Importance.LOW,
-            "The desired unix precision: seconds, milliseconds, microseconds, or nanoseconds.")
+            "Unit of unix numbers, read and written: seconds, milliseconds, microseconds "
+            "or nanoseconds.")
 )  # fmt: skip
 
 
