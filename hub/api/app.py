@@ -24,6 +24,7 @@ ROUTER_MODULES: tuple[str, ...] = (
     "hub.api.topics",
     "hub.api.records",
     "hub.api.groups",
+    "hub.api.registry",
 )
 
 Register = Callable[[FastAPI, HubServices], None]

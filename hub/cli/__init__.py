@@ -23,6 +23,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "hub.cli.records",
     "hub.cli.groups",
     "hub.cli.bench",
+    "hub.cli.schemas",
 )
 
 

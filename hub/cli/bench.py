@@ -24,10 +24,34 @@ Examples:
   hub bench log                                   # the full run (several minutes)
   hub bench log --records 100000 --runs 1 --no-redis --rss-records 0""",
 )
-@click.option("--records", type=click.IntRange(min=1), default=1_000_000, show_default=True)
-@click.option("--value-size", type=click.IntRange(min=0), default=100, show_default=True)
-@click.option("--key-size", type=click.IntRange(min=1), default=10, show_default=True)
-@click.option("--batch-size", type=click.IntRange(min=1), default=1000, show_default=True)
+@click.option(
+    "--records",
+    type=click.IntRange(min=1),
+    default=1_000_000,
+    show_default=True,
+    help="Records per data set.",
+)
+@click.option(
+    "--value-size",
+    type=click.IntRange(min=0),
+    default=100,
+    show_default=True,
+    help="Value size in bytes.",
+)
+@click.option(
+    "--key-size",
+    type=click.IntRange(min=1),
+    default=10,
+    show_default=True,
+    help="Key size in bytes.",
+)
+@click.option(
+    "--batch-size",
+    type=click.IntRange(min=1),
+    default=1000,
+    show_default=True,
+    help="Records per append (and per Redis pipeline).",
+)
 @click.option(
     "--runs",
     type=click.IntRange(min=1),

@@ -13,7 +13,7 @@ def command() -> None:
     """List consumer groups, show their lag, move or delete their offsets."""
 
 
-@command.command("list", epilog="Example:\n\n  hub groups list")
+@command.command("list", epilog="\b\nExample:\n  hub groups list")
 @url_option
 def list_groups(url: str) -> None:
     """List consumer groups that have committed offsets, one per line."""
@@ -22,7 +22,7 @@ def list_groups(url: str) -> None:
             click.echo(name)
 
 
-@command.command("describe", epilog="Example:\n\n  hub groups describe search-indexer")
+@command.command("describe", epilog="\b\nExample:\n  hub groups describe search-indexer")
 @click.argument("group")
 @click.option("--json", "as_json", is_flag=True, help="Print the REST API's JSON instead.")
 @url_option
@@ -97,7 +97,7 @@ def reset(
         click.echo(f"{item['topic']}/{item['partition']}: {item['offset']}")
 
 
-@command.command("delete", epilog="Example:\n\n  hub groups delete old-indexer")
+@command.command("delete", epilog="\b\nExample:\n  hub groups delete old-indexer")
 @click.argument("group")
 @url_option
 def delete(group: str, url: str) -> None:

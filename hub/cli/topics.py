@@ -49,7 +49,14 @@ Examples:
   hub topics create users --config cleanup.policy=compact""",
 )
 @click.argument("name")
-@click.option("-p", "--partitions", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option(
+    "-p",
+    "--partitions",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Number of partitions.",
+)
 @click.option(
     "-c",
     "--config",
@@ -67,7 +74,7 @@ def create(name: str, partitions: int, configs: tuple[str, ...], url: str) -> No
     click.echo(f"created topic {topic['name']!r} with {len(topic['partitions'])} partition(s)")
 
 
-@command.command("list", epilog="Example:\n\n  hub topics list --internal")
+@command.command("list", epilog="\b\nExample:\n  hub topics list --internal")
 @click.option("--internal", is_flag=True, help="Also list internal topics (names starting _).")
 @url_option
 def list_topics(internal: bool, url: str) -> None:
@@ -78,7 +85,7 @@ def list_topics(internal: bool, url: str) -> None:
         click.echo(name)
 
 
-@command.command("describe", epilog="Example:\n\n  hub topics describe orders --json")
+@command.command("describe", epilog="\b\nExample:\n  hub topics describe orders --json")
 @click.argument("name")
 @click.option("--json", "as_json", is_flag=True, help="Print the REST API's JSON instead.")
 @url_option
@@ -129,7 +136,7 @@ def alter(
     print_topic(topic)
 
 
-@command.command("delete", epilog="Example:\n\n  hub topics delete old-clicks")
+@command.command("delete", epilog="\b\nExample:\n  hub topics delete old-clicks")
 @click.argument("name")
 @url_option
 def delete(name: str, url: str) -> None:
