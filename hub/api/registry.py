@@ -54,6 +54,22 @@ def _flag(request: Request, *names: str) -> bool:
     return False
 
 
+def _prefix(request: Request) -> str:
+    prefix = request.query_params.get("subjectPrefix") or request.query_params.get("subject") or ""
+    return "" if prefix == ":*:" else prefix
+
+
+def _page(items: list[Any], request: Request) -> list[Any]:
+    """Confluent's ``offset``/``limit`` paging (limit -1 or absent: everything)."""
+    try:
+        offset = max(0, int(request.query_params.get("offset", "0")))
+        limit = int(request.query_params.get("limit", "-1"))
+    except ValueError:
+        msg = "offset and limit must be integers."
+        raise MalformedRequestError(msg) from None
+    return items[offset:] if limit < 0 else items[offset : offset + limit]
+
+
 def registry_of(request: Request) -> SchemaRegistry:
     """The registry this app serves (created by :func:`register`)."""
     registry: SchemaRegistry = request.app.state.schema_registry
@@ -106,16 +122,12 @@ Body = Depends(json_body)
 @router.get("/subjects")
 async def list_subjects(request: Request, reg: SchemaRegistry = Registry) -> Response:
     """Subjects with a live version (``deleted=true`` adds soft-deleted ones)."""
-    prefix = request.query_params.get("subjectPrefix") or request.query_params.get("subject") or ""
-    if prefix == ":*:":
-        prefix = ""
-    return _ok(
-        reg.subjects(
-            deleted=_flag(request, "deleted"),
-            deleted_only=_flag(request, "deletedOnly", "deleted_only"),
-            prefix=prefix,
-        )
+    subjects = reg.subjects(
+        deleted=_flag(request, "deleted"),
+        deleted_only=_flag(request, "deletedOnly", "deleted_only"),
+        prefix=_prefix(request),
     )
+    return _ok(_page(subjects, request))
 
 
 @router.get("/subjects/{subject}/versions")
@@ -126,7 +138,7 @@ async def list_versions(subject: str, request: Request, reg: SchemaRegistry = Re
         deleted=_flag(request, "deleted"),
         deleted_only=_flag(request, "deletedOnly", "deleted_only"),
     )
-    return _ok(versions)
+    return _ok(_page(versions, request))
 
 
 @router.post("/subjects/{subject}/versions")
@@ -234,6 +246,24 @@ async def get_schema_versions(
     """(subject, version) pairs holding the schema with this id."""
     pairs = reg.versions_for_id(schema_id, deleted=_flag(request, "deleted"))
     return _ok([{"subject": s, "version": v} for s, v in pairs])
+
+
+@router.get("/schemas")
+async def list_schemas(request: Request, reg: SchemaRegistry = Registry) -> Response:
+    """Every version of every subject (``latestOnly=true``: the latest of each)."""
+    deleted = _flag(request, "deleted")
+    out = []
+    for subject in reg.subjects(deleted=deleted, prefix=_prefix(request)):
+        numbers = reg.versions(subject, deleted=deleted)
+        for number in numbers[-1:] if _flag(request, "latestOnly") else numbers:
+            out.append(reg.get_version(subject, number, deleted=deleted).to_json())
+    return _ok(_page(out, request))
+
+
+@router.get("/contexts")
+async def contexts() -> Response:
+    """Only the default context exists."""
+    return _ok(["."])
 
 
 @router.get("/associations/resources/{namespace}/{resource}")

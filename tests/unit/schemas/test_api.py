@@ -288,3 +288,22 @@ def test_store_failure_is_50001(client: httpx.Client, registry: Any, monkeypatch
 def test_explicit_id_must_be_an_integer(client: httpx.Client) -> None:
     client.put("/mode", json={"mode": "IMPORT"})
     error(reg(client, "s", V1, id="seven"), 400, 400)
+
+
+def test_paging_schema_listing_and_contexts(client: httpx.Client) -> None:
+    for subject in ("a", "b", "c"):
+        reg(client, subject, V1)
+    reg(client, "a", V2)
+    assert client.get("/subjects", params={"offset": 1, "limit": 1}).json() == ["b"]
+    assert client.get("/subjects/a/versions", params={"offset": 1}).json() == [2]
+    error(client.get("/subjects", params={"limit": "x"}), 400, 400)
+    listed = client.get("/schemas").json()
+    assert [(s["subject"], s["version"], s["id"]) for s in listed] == [
+        ("a", 1, 1),
+        ("a", 2, 2),
+        ("b", 1, 1),
+        ("c", 1, 1),
+    ]
+    latest = client.get("/schemas", params={"latestOnly": "true", "subjectPrefix": "a"}).json()
+    assert [(s["subject"], s["version"]) for s in latest] == [("a", 2)]
+    assert client.get("/contexts").json() == ["."]
