@@ -29,7 +29,7 @@ from schemas.models import CompatibilityLevel, Mode, RegisteredSchema, Schema
 from schemas.references import ReferenceResolver
 from schemas.state import RegistryState, encode, identity_of
 from schemas.storage import RegistryStore
-from schemas.versions import VersionsMixin
+from schemas.versions import VersionsMixin, read_locked
 
 DEFAULT_LEVEL = CompatibilityLevel.BACKWARD
 DEFAULT_MODE = Mode.READWRITE
@@ -101,6 +101,7 @@ class SchemaRegistry(VersionsMixin):
         parsed = parse(schema, self._refs.resolve(schema.references))
         return Schema(parsed.text, schema.schema_type, schema.references), parsed
 
+    @read_locked
     def schema_by_id(self, schema_id: int, subject: str | None = None) -> Schema:
         """The schema with this id (40403 if none, or if ``subject`` does not hold it)."""
         state = self.state
@@ -119,11 +120,13 @@ class SchemaRegistry(VersionsMixin):
             if deleted or not subjects[subject][ver].deleted
         ]
 
+    @read_locked
     def subjects_for_id(self, schema_id: int, *, deleted: bool = False) -> list[str]:
         """Subjects holding the schema (40403 if no subject does)."""
         self.schema_by_id(schema_id)
         return sorted({s for s, _ in self._holders(schema_id, deleted=deleted)})
 
+    @read_locked
     def versions_for_id(self, schema_id: int, *, deleted: bool = False) -> list[tuple[str, int]]:
         """(subject, version) pairs holding the schema (40403 if none)."""
         self.schema_by_id(schema_id)
@@ -227,6 +230,7 @@ class SchemaRegistry(VersionsMixin):
             raise StoreError(msg)
         return outcome
 
+    @read_locked
     def lookup(self, subject: str, schema: Schema, *, deleted: bool = False) -> RegisteredSchema:
         """Find ``schema`` among the subject's versions (Confluent's POST /subjects/{s})."""
         try:

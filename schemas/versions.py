@@ -8,7 +8,10 @@ a permanent delete is only allowed after a soft delete.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import functools
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from schemas.errors import (
     InvalidVersionError,
@@ -26,6 +29,19 @@ if TYPE_CHECKING:
     from schemas.state import RegistryState
 
 _INT32_MAX = 2**31 - 1
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def read_locked(fn: Callable[P, R]) -> Callable[P, R]:
+    """Run a reader under the registry's lock, so replay never mutates what it iterates."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        with args[0]._lock:  # type: ignore[attr-defined]
+            return fn(*args, **kwargs)
+
+    return wrapper
 
 
 def parse_version(raw: str | int) -> int | None:
@@ -46,6 +62,8 @@ def parse_version(raw: str | int) -> int | None:
 class VersionsMixin:
     """Subject/version listing, fetching and deleting over the replayed state."""
 
+    _lock: threading.RLock
+
     @property
     def state(self) -> RegistryState:
         raise NotImplementedError
@@ -53,6 +71,7 @@ class VersionsMixin:
     def _append(self, records: list[tuple[Any, Any]]) -> None:
         raise NotImplementedError
 
+    @read_locked
     def subjects(
         self, *, deleted: bool = False, deleted_only: bool = False, prefix: str = ""
     ) -> list[str]:
@@ -66,6 +85,7 @@ class VersionsMixin:
                 out.append(subject)
         return out
 
+    @read_locked
     def versions(
         self, subject: str, *, deleted: bool = False, deleted_only: bool = False
     ) -> list[int]:
@@ -80,11 +100,13 @@ class VersionsMixin:
             raise SubjectNotFoundError(subject)
         return out
 
+    @read_locked
     def live_versions(self, subject: str) -> list[tuple[int, int]]:
         """(version, id) of the subject's live versions, newest first."""
         entries = self.state.subjects.get(subject, {})
         return [(ver, e.id) for ver, e in sorted(entries.items(), reverse=True) if not e.deleted]
 
+    @read_locked
     def get_version(
         self, subject: str, version: int | None, *, deleted: bool = False
     ) -> RegisteredSchema:
@@ -100,6 +122,7 @@ class VersionsMixin:
             raise VersionNotFoundError("latest" if version is None else version)
         return RegisteredSchema(subject, number, entry.id, state.schemas[entry.id], entry.deleted)
 
+    @read_locked
     def referenced_by(self, subject: str, version: int) -> list[int]:
         """Ids of live schemas whose references point at ``subject`` version ``version``."""
         state = self.state
