@@ -18,15 +18,20 @@ from __future__ import annotations
 
 import importlib
 import logging
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
 from importlib.metadata import entry_points
 from typing import Any
 
 from connectors.api import (
+    NO_DEFAULT,
+    ConfigDef,
     ConfigError,
+    ConfigKey,
+    ConfigType,
     Converter,
     HeaderConverter,
+    Importance,
     PluginNotFoundError,
     PluginSpec,
     PluginType,
@@ -38,6 +43,7 @@ from connectors.api import (
     build_transformation_chain,
     sub_config,
 )
+from connectors.api.transform import split_list
 
 log = logging.getLogger(__name__)
 
@@ -326,3 +332,61 @@ def converter_from_config(
     converter: Converter = cls()
     converter.configure(sub_config(config, key + "."), is_key)
     return converter
+
+
+def _prefixed(definition: ConfigDef, prefix: str, group: str) -> list[ConfigKey]:
+    return [
+        replace(key, name=prefix + key.name, group=group, dependents=())
+        for key in definition
+        if key.name not in ("type", "predicate", "negate")
+    ]
+
+
+def _class_validator(registry: PluginRegistry, kind: PluginType) -> Callable[[str, Any], None]:
+    def check(name: str, value: Any) -> None:
+        if value:
+            try:
+                registry.resolve(kind, str(value))
+            except PluginNotFoundError as exc:
+                raise ValueError(str(exc)) from None
+
+    return check
+
+
+def _section_keys(
+    config: Mapping[str, Any], registry: PluginRegistry, section: str, kind: PluginType
+) -> list[ConfigKey]:
+    keys: list[ConfigKey] = []
+    for order, alias in enumerate(dict.fromkeys(split_list(config.get(section))), start=1):
+        prefix, group = f"{section}.{alias}.", f"{section.capitalize()}: {alias}"
+        keys.append(ConfigKey(prefix + "type", ConfigType.CLASS, NO_DEFAULT,
+                              _class_validator(registry, kind), Importance.HIGH,
+                              f"Class of the {kind.value} {alias!r}.", group, order))  # fmt: skip
+        if kind is PluginType.TRANSFORMATION:
+            keys.append(ConfigKey(prefix + "predicate", ConfigType.STRING, None, None,
+                                  Importance.MEDIUM, "Alias of the predicate that decides "
+                                  "whether this transform applies.", group, order))  # fmt: skip
+            keys.append(ConfigKey(prefix + "negate", ConfigType.BOOLEAN, False, None,
+                                  Importance.MEDIUM, "Apply the transform where the predicate "
+                                  "is false instead.", group, order))  # fmt: skip
+        try:
+            plugin = registry.resolve(kind, str(config.get(prefix + "type") or ""))()
+            keys.extend(_prefixed(plugin.config_def(), prefix, group))
+        except (PluginNotFoundError, TypeError):
+            continue
+    return keys
+
+
+def chain_config_def(
+    config: Mapping[str, Any], registry: PluginRegistry | None = None
+) -> ConfigDef:
+    """The ``transforms.*``/``predicates.*`` keys a config declares, as one ConfigDef.
+
+    Kafka Connect "enriches" the connector ConfigDef this way so the validate endpoint shows
+    every transform's options (group ``Transforms: <alias>``) with their errors; merge the
+    result into the connector's ConfigDef and validate the whole config with it.
+    """
+    reg = registry or default_registry()
+    keys = _section_keys(config, reg, "transforms", PluginType.TRANSFORMATION)
+    keys += _section_keys(config, reg, "predicates", PluginType.PREDICATE)
+    return ConfigDef(keys)

@@ -213,3 +213,36 @@ def test_converter_from_config_strips_prefix(registry: PluginRegistry) -> None:
         {}, "key.converter", is_key=True, default="String", registry=registry
     )
     assert isinstance(default, StringConverter)
+
+
+def test_chain_config_def_exposes_transform_options_with_errors() -> None:
+    from connectors.api import config_infos
+    from connectors.plugins import chain_config_def
+
+    config = {
+        "transforms": "mask,bad",
+        "transforms.mask.type": "org.apache.kafka.connect.transforms.MaskField$Value",
+        "transforms.mask.predicate": "p",
+        "transforms.bad.type": "NoSuchThing",
+        "predicates": "p",
+        "predicates.p.type": "TopicNameMatches",
+    }
+    definition = chain_config_def(config)
+    names = definition.names()
+    assert {
+        "transforms.mask.type",
+        "transforms.mask.fields",
+        "transforms.mask.replacement",
+        "transforms.mask.negate",
+        "transforms.bad.type",
+        "predicates.p.type",
+        "predicates.p.pattern",
+    } <= set(names)
+    assert definition["transforms.mask.fields"].group == "Transforms: mask"
+    values = {v.name: v for v in definition.validate(config)}
+    assert values["transforms.mask.fields"].errors
+    assert values["predicates.p.pattern"].errors
+    assert "NoSuchThing" in values["transforms.bad.type"].errors[0]
+    assert not values["transforms.mask.type"].errors
+    body = config_infos("X", definition, list(values.values()))
+    assert "Transforms: mask" in body["groups"] and body["error_count"] == 3

@@ -177,3 +177,12 @@ def test_timestamp_router() -> None:
         t.apply(value_record(1, timestamp=None))
     with pytest.raises(ConfigError, match=r"timestamp\.format"):
         configured(TimestampRouter, timestamp_format="yyyy-QQ")
+
+
+def test_timestamp_converter_schemaless_field() -> None:
+    t = configured(TimestampConverterValue, field="at", target_type="string", format="yyyy")
+    out = t.apply(value_record({"at": MILLIS, "x": 1}))
+    assert out is not None and out.value == {"at": "2024", "x": 1}
+    out = t.apply(value_record({"x": 1}))
+    assert out is not None and out.value == {"x": 1, "at": None}
+    assert t.apply(value_record(None)).value is None  # type: ignore[union-attr]
