@@ -86,12 +86,24 @@ def _uniform_heads(key_len: int, value_len: int, count: int) -> list[bytes]:
     return heads
 
 
+def _looks_uniform(records: Sequence[Any]) -> bool:
+    """Cheap sample (first, middle, last) so varied batches skip the uniform passes."""
+    shapes = set()
+    for key, value, headers, _ in (records[0], records[len(records) // 2], records[-1]):
+        if headers or key is None or value is None:
+            return False
+        shapes.add((len(key), len(value)))
+    return len(shapes) == 1
+
+
 def _encode_uniform(records: Sequence[Any]) -> bytes | None:
     """Encode records that all have the same key and value lengths and no headers.
 
     The pieces are laid out with slice assignments and joined once, so the
     per-record work happens in C; ``None`` means the batch is not uniform.
     """
+    if not _looks_uniform(records):
+        return None
     keys = list(map(_FIRST, records))
     values = list(map(_SECOND, records))
     if any(map(_THIRD, records)):
