@@ -271,3 +271,20 @@ def test_round_trip_without_schemas_keeps_json_shape(pair: tuple[Schema, Any]) -
     data = c.from_connect_data("t", schema, value)
     enveloped = converter().from_connect_data("t", schema, value)
     assert orjson.loads(enveloped or b"null")["payload"] == c.to_connect_data("t", data).value
+
+
+def test_repeated_envelopes_reuse_schema_but_read_each_payload() -> None:
+    c = converter()
+    schema = customer_schema()
+    first = c.from_connect_data("t", schema, Struct(schema, {"op": "c", "ts_ms": 1}))
+    second = c.from_connect_data("t", schema, Struct(schema, {"op": "u", "ts_ms": 2}))
+    assert c.to_connect_data("t", first).value.get("op") == "c"
+    back = c.to_connect_data("t", second)
+    assert back.value.get("op") == "u" and back.schema == schema
+    spaced = second.replace(b'"payload":', b'"payload": ')
+    assert c.to_connect_data("t", spaced).value == back.value
+    with pytest.raises(DataError):
+        c.to_connect_data("t", second[:-1] + b",}")
+    other = c.from_connect_data("t", Schema.STRING_SCHEMA, "x")
+    assert c.to_connect_data("t", other).value == "x"
+    assert c.to_connect_data("t", second).value.get("ts_ms") == 2
