@@ -25,6 +25,10 @@ ROUTER_MODULES: tuple[str, ...] = (
     "hub.api.records",
     "hub.api.groups",
     "hub.api.registry",
+    "hub.api.auth",
+    "hub.api.connect",
+    "hub.api.connect_plugins",
+    "hub.api.metrics",
 )
 
 Register = Callable[[FastAPI, HubServices], None]
