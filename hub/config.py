@@ -61,6 +61,8 @@ class HubConfig:
             answering 404. Off by default so a typo in a topic name is noticed.
         auto_create_partitions: partition count of auto-created topics.
         log_defaults: broker-wide topic config defaults handed to the log.
+        auth_file: JSON file of users/tokens; when set, the REST API requires them
+            (see hub/api/auth.py). Env ``HUB_AUTH_FILE``.
     """
 
     data_dir: Path = field(default_factory=lambda: Path(DEFAULT_DATA_DIR))
@@ -69,6 +71,7 @@ class HubConfig:
     auto_create_topics: bool = False
     auto_create_partitions: int = 1
     log_defaults: Mapping[str, str] = field(default_factory=dict)
+    auth_file: Path | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.data_dir, Path):  # accept str from callers without mypy
@@ -101,6 +104,8 @@ class HubConfig:
                 "HUB_AUTO_CREATE_PARTITIONS", env.get("HUB_AUTO_CREATE_PARTITIONS", "1")
             ),
         }
+        if env.get("HUB_AUTH_FILE"):
+            values["auth_file"] = Path(env["HUB_AUTH_FILE"])
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)  # type: ignore[arg-type]
 
