@@ -16,4 +16,9 @@ PLUGINS = [
         ("org.apache.kafka.connect.file.FileStreamSourceConnector", "FileStreamSource"),
     ),
     PluginSpec(_S, "connectors.sources.http_ingest:HttpIngestSourceConnector"),
+    PluginSpec(
+        _S,
+        "connectors.sources.sql_poll:SqlPollSourceConnector",
+        ("io.confluent.connect.jdbc.JdbcSourceConnector", "JdbcSource"),
+    ),
 ]
