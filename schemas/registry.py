@@ -285,7 +285,10 @@ class SchemaRegistry(VersionsMixin):
 
     def _check_config_writable(self, subject: str | None) -> None:
         if self.effective_mode(subject) in (Mode.READONLY, Mode.READONLY_OVERRIDE):
-            msg = "The registry is read-only; set the mode to READWRITE to change the config."
+            msg = (
+                "The registry is read-only; set the mode to READWRITE to change configs "
+                "or delete schemas."
+            )
             raise OperationNotPermittedError(msg)
 
     def effective_mode(self, subject: str | None) -> Mode:

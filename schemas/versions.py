@@ -71,6 +71,9 @@ class VersionsMixin:
     def _append(self, records: list[tuple[Any, Any]]) -> None:
         raise NotImplementedError
 
+    def _check_config_writable(self, subject: str | None) -> None:
+        raise NotImplementedError
+
     @read_locked
     def subjects(
         self, *, deleted: bool = False, deleted_only: bool = False, prefix: str = ""
@@ -141,6 +144,7 @@ class VersionsMixin:
         entries = self.state.subjects.get(subject, {})
         if not entries:
             raise SubjectNotFoundError(subject)
+        self._check_config_writable(subject)
         number = version if version is not None else self._latest_for_delete(entries, permanent)
         entry = entries.get(number)
         if entry is None:
@@ -174,6 +178,7 @@ class VersionsMixin:
         entries = dict(self.state.subjects.get(subject, {}))
         if not entries:
             raise SubjectNotFoundError(subject)
+        self._check_config_writable(subject)
         live = sorted(v for v, e in entries.items() if not e.deleted)
         if permanent and live:
             msg = f"Subject '{subject}' was not deleted first before being permanently deleted"

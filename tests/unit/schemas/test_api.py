@@ -307,3 +307,13 @@ def test_paging_schema_listing_and_contexts(client: httpx.Client) -> None:
     latest = client.get("/schemas", params={"latestOnly": "true", "subjectPrefix": "a"}).json()
     assert [(s["subject"], s["version"]) for s in latest] == [("a", 2)]
     assert client.get("/contexts").json() == ["."]
+
+
+def test_readonly_refuses_deletes_and_config_changes(client: httpx.Client) -> None:
+    reg(client, "s", V1)
+    client.put("/mode", json={"mode": "READONLY"})
+    error(client.delete("/subjects/s"), 422, 42205)
+    error(client.delete("/subjects/s/versions/1"), 422, 42205)
+    error(client.put("/config/s", json={"compatibility": "NONE"}), 422, 42205)
+    assert client.put("/mode", json={"mode": "READWRITE"}).status_code == 200
+    assert client.delete("/subjects/s").json() == [1]
