@@ -57,6 +57,30 @@ def canonical_text(document: Any) -> str:
     return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
+_AVRO_PRIMITIVES = frozenset(
+    {"null", "boolean", "int", "long", "float", "double", "bytes", "string"}
+)
+
+
+def _avro_normal(document: Any) -> Any:
+    """Avro's equivalent spellings made equal: ``{"type": "int"}`` is ``"int"``."""
+    if isinstance(document, list):
+        return [_avro_normal(d) for d in document]
+    if not isinstance(document, dict):
+        return document
+    if set(document) == {"type"} and document["type"] in _AVRO_PRIMITIVES:
+        return document["type"]
+    return {k: _avro_normal(v) if k in ("type", "items", "values", "fields") else v
+            for k, v in document.items()}  # fmt: skip
+
+
+def identity_text(schema_type: SchemaType, document: Any) -> str:
+    """The text that decides identity (and so the id) of a parsed document."""
+    if schema_type is SchemaType.AVRO:
+        document = _avro_normal(document)
+    return canonical_text(document)
+
+
 def _compact(document: Any) -> str:
     return json.dumps(document, separators=(",", ":"), ensure_ascii=False)
 
@@ -89,7 +113,7 @@ def _parse_avro_schema(document: Any, refs: Mapping[str, ParsedSchema]) -> Parse
         raise InvalidSchemaError(msg) from exc
     return ParsedSchema(
         schema_type=SchemaType.AVRO,
-        canonical=canonical_text(document),
+        canonical=identity_text(SchemaType.AVRO, document),
         text=_compact(document),
         document=document,
         avro=parsed,

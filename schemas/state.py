@@ -23,7 +23,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from schemas.canonical import canonical_text
+from schemas.canonical import identity_text
 from schemas.models import (
     CompatibilityLevel,
     Mode,
@@ -39,7 +39,7 @@ Identity = tuple[str, str, tuple[tuple[str, str, int], ...]]
 def identity_of(schema: Schema) -> Identity:
     """The identity key of a schema; whitespace and key order do not matter."""
     try:
-        canonical = canonical_text(json.loads(schema.schema))
+        canonical = identity_text(schema.schema_type, json.loads(schema.schema))
     except json.JSONDecodeError:
         canonical = schema.schema
     refs = tuple((r.name, r.subject, r.version) for r in schema.references)

@@ -317,3 +317,15 @@ def test_readonly_refuses_deletes_and_config_changes(client: httpx.Client) -> No
     error(client.put("/config/s", json={"compatibility": "NONE"}), 422, 42205)
     assert client.put("/mode", json={"mode": "READWRITE"}).status_code == 200
     assert client.delete("/subjects/s").json() == [1]
+
+
+def test_equivalent_avro_spellings_share_an_id(client: httpx.Client) -> None:
+    short = avro(
+        {"name": "a", "type": "int"}, {"name": "l", "type": {"type": "array", "items": "int"}}
+    )
+    long = avro(
+        {"name": "a", "type": {"type": "int"}},
+        {"name": "l", "type": {"type": "array", "items": {"type": "int"}}},
+    )
+    assert reg(client, "s", short).json() == reg(client, "t", long).json() == {"id": 1}
+    assert reg(client, "p", '"string"').json() == reg(client, "q", '{"type": "string"}').json()
