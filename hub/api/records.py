@@ -32,7 +32,7 @@ from hub.api.errors import (
     bad_request,
     unknown_topic_or_partition,
 )
-from hub.core_log import Log, ProduceRecord, RecordBatch
+from hub.core_log import Log, ProduceRecord, Record, RecordBatch
 from hub.core_log.errors import (
     OffsetOutOfRangeError,
     TopicAlreadyExistsError,
@@ -217,16 +217,6 @@ class Producer:
         return self.log.append(topic, records)
 
 
-def _decoded(out: dict[str, Any], field: str, data: bytes | None) -> None:
-    if data is None:
-        out[field] = None
-        return
-    try:
-        out[field] = orjson.loads(data)
-    except orjson.JSONDecodeError:
-        out[field + "_b64"] = base64.b64encode(data).decode()
-
-
 def _headers_json(headers: Sequence[tuple[str, bytes | None]], out: dict[str, Any]) -> None:
     text: dict[str, str | None] = {}
     raw: dict[str, str | None] = {}
@@ -247,34 +237,67 @@ def _b64_or_none(data: bytes | None) -> str | None:
     return None if data is None else base64.b64encode(data).decode()
 
 
+def json_item(topic: str, partition: int, rec: Record) -> dict[str, Any]:
+    """One consumed record, keys/values decoded from JSON when they parse (else base64).
+
+    Written out long-hand: it runs once per record on the consume hot path.
+    """
+    item: dict[str, Any] = {
+        "topic": topic,
+        "partition": partition,
+        "offset": rec.offset,
+        "timestamp": rec.timestamp,
+    }
+    key, value = rec.key, rec.value
+    if key is None:
+        item["key"] = None
+    else:
+        try:
+            item["key"] = orjson.loads(key)
+        except orjson.JSONDecodeError:
+            item["key_b64"] = base64.b64encode(key).decode()
+    if value is None:
+        item["value"] = None
+    else:
+        try:
+            item["value"] = orjson.loads(value)
+        except orjson.JSONDecodeError:
+            item["value_b64"] = base64.b64encode(value).decode()
+    if rec.headers:
+        _headers_json(rec.headers, item)
+    else:
+        item["headers"] = {}
+    return item
+
+
+def binary_item(topic: str, partition: int, rec: Record) -> dict[str, Any]:
+    """One consumed record with the exact stored bytes, base64-encoded."""
+    return {
+        "topic": topic,
+        "partition": partition,
+        "offset": rec.offset,
+        "timestamp": rec.timestamp,
+        "key_b64": _b64_or_none(rec.key),
+        "value_b64": _b64_or_none(rec.value),
+        "headers_b64": {n: _b64_or_none(v) for n, v in rec.headers},
+    }
+
+
 def render_records(
     topic: str, partition: int, batches: Sequence[RecordBatch], offset: int, binary: bool
 ) -> tuple[list[dict[str, Any]], int]:
     """Turn fetched batches into the consume response; also return the next offset."""
+    render = binary_item if binary else json_item
     out: list[dict[str, Any]] = []
     next_offset = offset
     for batch in batches:
         next_offset = max(next_offset, batch.next_offset)
         if batch.is_control or batch.next_offset <= offset:
             continue
-        for rec in batch:
-            if rec.offset < offset:
-                continue
-            item: dict[str, Any] = {
-                "topic": topic,
-                "partition": partition,
-                "offset": rec.offset,
-                "timestamp": rec.timestamp,
-            }
-            if binary:
-                item["key_b64"] = _b64_or_none(rec.key)
-                item["value_b64"] = _b64_or_none(rec.value)
-                item["headers_b64"] = {n: _b64_or_none(v) for n, v in rec.headers}
-            else:
-                _decoded(item, "key", rec.key)
-                _decoded(item, "value", rec.value)
-                _headers_json(rec.headers, item)
-            out.append(item)
+        if batch.base_offset >= offset:
+            out.extend([render(topic, partition, rec) for rec in batch])
+        else:
+            out.extend([render(topic, partition, rec) for rec in batch if rec.offset >= offset])
     return out, next_offset
 
 
