@@ -16,6 +16,7 @@ PLUGINS = [
         ("org.apache.kafka.connect.file.FileStreamSourceConnector", "FileStreamSource"),
     ),
     PluginSpec(_S, "connectors.sources.http_ingest:HttpIngestSourceConnector"),
+    PluginSpec(_S, "connectors.sources.http_poll:HttpPollSourceConnector"),
     PluginSpec(
         _S,
         "connectors.sources.sql_poll:SqlPollSourceConnector",
