@@ -43,6 +43,7 @@ REPLACE_NULL = "replace.null.with.default"
 DELETED_FIELD = "__deleted"
 MODES = ("drop", "tombstone", "rewrite", "rewrite-with-tombstone", "delete-to-tombstone")
 ENVELOPE_FIELDS = ("op", "ts_ms", "ts_us", "ts_ns")
+TRANSACTION_FIELDS = ("id", "total_order", "data_collection_order")
 DATA_OPS = ("c", "u", "r", "d")
 
 CONFIG_DEF = (
@@ -90,21 +91,37 @@ class FieldRef(NamedTuple):
         spec, _, rename = raw.partition(":")
         struct, dot, field = spec.partition(".")
         if not dot:
-            struct, field = ("" if spec in ENVELOPE_FIELDS else "source"), spec
+            struct, field = _home_of(spec), spec
         default_name = f"{struct}_{field}" if dot else field
         return cls(struct or None, field, prefix + (rename or default_name))
 
     def read(self, envelope: Any) -> tuple[Schema | None, Any]:
+        """(optional schema, value) of the field, from its struct or else the envelope.
+
+        The envelope fallback finds fields another transform added at the top level.
+        """
         holder = _get(envelope, self.struct) if self.struct else envelope
-        if holder is None:
-            return None, None
-        schema = _schema_of(holder, self.field)
-        return schema, _get(holder, self.field)
+        if holder is None or not _has(holder, self.field):
+            holder = envelope
+        return _schema_of(holder, self.field), _get(holder, self.field)
+
+
+def _home_of(field: str) -> str:
+    """The envelope struct holding an unqualified ``add.fields`` name."""
+    if field in ENVELOPE_FIELDS:
+        return ""
+    return "transaction" if field in TRANSACTION_FIELDS else "source"
+
+
+def _has(container: Any, name: str) -> bool:
+    if isinstance(container, Struct):
+        return container.schema.field(name) is not None
+    return isinstance(container, Mapping) and name in container
 
 
 def _get(container: Any, name: str) -> Any:
     if isinstance(container, Struct):
-        return container.get(name) if container.schema.field(name) else None
+        return container.get_without_default(name) if container.schema.field(name) else None
     return container.get(name) if isinstance(container, Mapping) else None
 
 
@@ -161,7 +178,7 @@ class ExtractNewRecordState(Transformation[ConnectRecord]):
 
     def apply(self, record: ConnectRecord) -> ConnectRecord | None:
         if record.value is None:
-            return record if self.keep_tombstones else None
+            return self._tombstone(record) if self.keep_tombstones else None
         op = envelope_op(record.value)
         if op not in DATA_OPS:
             return record
@@ -177,6 +194,16 @@ class ExtractNewRecordState(Transformation[ConnectRecord]):
         new_schema, new_value = self._row(record, row, op)
         out = record.new_record(value_schema=new_schema, value=new_value, headers=headers)
         return self._post(out)
+
+    def _tombstone(self, record: ConnectRecord) -> ConnectRecord:
+        """A kept tombstone; an ``op`` header, if asked for, says it is a delete."""
+        op_refs = [ref for ref in self.add_headers if ref.struct is None and ref.field == "op"]
+        if not op_refs:
+            return record
+        headers = record.headers.duplicate()
+        for ref in op_refs:
+            headers.add(ref.new_name, "d", Schema.OPTIONAL_STRING_SCHEMA)
+        return record.new_record(headers=headers)
 
     def _delete(self, record: ConnectRecord, headers: Any) -> ConnectRecord | None:
         if self.delete_mode == "drop":

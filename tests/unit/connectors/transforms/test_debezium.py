@@ -267,3 +267,15 @@ def test_bad_options_reported_together() -> None:
 
 def test_headers_type() -> None:
     assert isinstance(CREATE.headers, Headers)
+
+
+def test_kept_tombstone_gets_op_header_and_transaction_fields_resolve() -> None:
+    t = unwrap(**{"delete.tombstone.handling.mode": "rewrite-with-tombstone", "add.headers": "op"})
+    out = t.apply(tombstone())
+    assert out is not None and out.value is None
+    assert out.headers.last_with_name("__op").value == "d"  # type: ignore[union-attr]
+    ref_fields = unwrap(**{"add.fields": "id,total_order,name"})
+    out = ref_fields.apply(CREATE)
+    assert out is not None
+    # no transaction block in this envelope: id falls back to the envelope (absent -> null)
+    assert out.value.get("__id") is None and out.value.get("__name") == "dbserver1"
