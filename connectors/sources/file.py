@@ -242,9 +242,10 @@ class FileSourceTask(SourceTask):
         if self._multiline is None:
             part = {"filename": tailer.path}
             enc, topic, schema = self._encoding, self._topic, Schema.STRING_SCHEMA
+            ident = tailer.identity_offset if lines else {}
             return [
                 SourceRecord(topic, None, None, None, schema, line.decode(enc, "replace"),
-                             source_partition=part, source_offset=tailer.offset_for(end))
+                             source_partition=part, source_offset={"position": end, **ident})
                 for line, end in lines
             ]  # fmt: skip
         return self._assemble(tailer, lines)

@@ -73,6 +73,8 @@ class Tailer:
         self.position = 0
         self._fd: BinaryIO | None = None
         self._identity: FileIdentity | None = None
+        self._identity_offset: dict[str, Any] | None = None
+        self._has_cr = False
         self._lines: list[bytes] = []
         self._next = 0
         self._partial = b""
@@ -108,6 +110,7 @@ class Tailer:
         self._lines, self._next, self._partial = [], 0, b""
         st = os.fstat(fd.fileno())
         self._identity = FileIdentity(st.st_dev, st.st_ino, *head_fingerprint(fd))
+        self._identity_offset = None
         self.gone = False
 
     @property
@@ -123,8 +126,15 @@ class Tailer:
     # -- reading ---------------------------------------------------------------------------
     def offset_for(self, position: int) -> dict[str, Any]:
         """The resume point for a line ending at ``position`` in the current file."""
+        return {"position": position, **self.identity_offset}
+
+    @property
+    def identity_offset(self) -> dict[str, Any]:
+        """The identity part of offsets (cached: it is copied into every record's offset)."""
         assert self._identity is not None
-        return {"position": position, **self._identity.to_offset()}
+        if self._identity_offset is None:
+            self._identity_offset = self._identity.to_offset()
+        return self._identity_offset
 
     def read_lines(self, max_lines: int) -> list[tuple[bytes, int]]:
         """Up to ``max_lines`` complete lines (without terminator) with their end positions.
@@ -141,12 +151,12 @@ class Tailer:
         pos = self.position
         lines, i = self._lines, self._next
         stop = min(len(lines), i + max_lines)
-        while i < stop:
-            line = lines[i]
+        for line in lines[i:stop]:
             pos += len(line) + 1
-            out.append((line[:-1] if line.endswith(b"\r") else line, pos))
-            i += 1
-        self._next, self.position = i, pos
+            out.append((line, pos))
+        if self._has_cr:
+            out = [(line[:-1] if line.endswith(b"\r") else line, end) for line, end in out]
+        self._next, self.position = stop, pos
         return out
 
     def _fill(self) -> bool:
@@ -156,6 +166,7 @@ class Tailer:
         if not data:
             return False
         self._refresh_fingerprint()
+        self._has_cr = b"\r" in data
         parts = (self._partial + data).split(b"\n")
         self._partial = parts.pop()
         self._lines, self._next = parts, 0
@@ -165,6 +176,7 @@ class Tailer:
         ident = self._identity
         if ident is not None and ident.fingerprint_length < FINGERPRINT_BYTES and self._fd:
             self._identity = FileIdentity(ident.device, ident.inode, *head_fingerprint(self._fd))
+            self._identity_offset = None
 
     def _check_rotation(self) -> None:
         assert self._fd is not None
