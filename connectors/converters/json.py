@@ -28,6 +28,7 @@ from connectors.api import (
 from connectors.converters.json_data import (
     JsonOptions,
     json_default,
+    pairs_for_non_string_keys,
     schema_from_json,
     schema_to_json,
     value_from_json,
@@ -62,7 +63,7 @@ _ENVELOPE_ERROR = (
     'and "payload". For plain JSON without that envelope, set schemas.enable=false in the '
     "converter configuration."
 )
-_DUMP_OPTS = orjson.OPT_NAIVE_UTC | orjson.OPT_NON_STR_KEYS
+_DUMP_OPTS = orjson.OPT_NAIVE_UTC
 
 
 class _Lru(OrderedDict[Any, Any]):
@@ -127,6 +128,11 @@ class JsonConverter(Converter, HeaderConverter):
     def _dumps(tree: Any) -> bytes:
         try:
             return orjson.dumps(tree, default=json_default, option=_DUMP_OPTS)
+        except TypeError:
+            pass  # a map with non-string keys (rare): Kafka writes it as [key, value] pairs
+        try:
+            return orjson.dumps(pairs_for_non_string_keys(tree), default=json_default,
+                                option=_DUMP_OPTS)  # fmt: skip
         except TypeError as exc:
             msg = f"Cannot write the value as JSON: {exc}."
             raise DataError(msg) from exc

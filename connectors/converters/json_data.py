@@ -289,6 +289,20 @@ def schemaless_to_json(value: Any, options: JsonOptions = DEFAULT_OPTIONS) -> An
     return value
 
 
+def pairs_for_non_string_keys(value: Any) -> Any:
+    """Schemaless maps whose keys are not all strings become ``[[key, value], ...]`` (Kafka)."""
+    if isinstance(value, dict):
+        items = [(k, pairs_for_non_string_keys(v)) for k, v in value.items()]
+        if all(isinstance(k, str) for k, _ in items):
+            return dict(items)
+        return [[pairs_for_non_string_keys(k), v] for k, v in items]
+    if isinstance(value, list | tuple):
+        return [pairs_for_non_string_keys(v) for v in value]
+    if isinstance(value, Struct):
+        return value_to_json(value.schema, value)
+    return value
+
+
 def json_default(value: Any) -> Any:
     """The ``default`` hook of orjson, for schemaless values it cannot write by itself."""
     if isinstance(value, bytes | bytearray | memoryview):
@@ -414,6 +428,7 @@ __all__ = [
     "JSON_TYPE_NAMES",
     "JsonOptions",
     "json_default",
+    "pairs_for_non_string_keys",
     "schema_from_json",
     "schema_to_json",
     "value_from_json",

@@ -288,3 +288,10 @@ def test_repeated_envelopes_reuse_schema_but_read_each_payload() -> None:
     other = c.from_connect_data("t", Schema.STRING_SCHEMA, "x")
     assert c.to_connect_data("t", other).value == "x"
     assert c.to_connect_data("t", second).value.get("ts_ms") == 2
+
+
+def test_schemaless_map_with_non_string_keys_becomes_pairs() -> None:
+    c = converter(schemas_enable=False)
+    assert c.from_connect_data("t", None, {"m": {1: "a", 2: "b"}, "s": {"x": 1}}) == (
+        b'{"m":[[1,"a"],[2,"b"]],"s":{"x":1}}'
+    )
