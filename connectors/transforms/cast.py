@@ -180,7 +180,11 @@ def target_schema(original: Schema, target: Type) -> Schema:
         )
         raise DataError(msg)  # fmt: skip
     default = cast_value(original, original.default, target)
-    return Schema(target, optional=original.optional, default=default)
+    if original.name in LOGICAL_TYPES:
+        return Schema(target, optional=original.optional, default=default)
+    return Schema(target, optional=original.optional, default=default, name=original.name,
+                  version=original.version, doc=original.doc,
+                  parameters=original.parameters)  # fmt: skip
 
 
 class Cast(KeyValueTransform):
@@ -201,8 +205,7 @@ class Cast(KeyValueTransform):
             return None, cast_value(None, value, self.whole)
         updated = require_map(value, PURPOSE)
         for name, target in self.casts.items():
-            if name in updated:
-                updated[name] = cast_value(None, updated[name], target)
+            updated[name] = cast_value(None, updated.get(name), target)
         return None, updated
 
     def apply_with_schema(

@@ -79,6 +79,8 @@ def test_cast_fields_schemaless() -> None:
     t = configured(CastValue, spec="a:int8,b:string,c:boolean")
     out = t.apply(value_record({"a": "7", "b": 1.5, "c": 1, "d": "x"}))
     assert out is not None and out.value == {"a": 7, "b": "1.5", "c": True, "d": "x"}
+    out = t.apply(value_record({"d": "x"}))
+    assert out is not None and out.value == {"a": None, "b": None, "c": None, "d": "x"}
 
 
 def test_cast_fields_schemaful_keeps_optional_and_casts_default() -> None:
@@ -107,6 +109,11 @@ def test_cast_whole_value() -> None:
     )
     assert out is not None and out.value == 12
     assert out.value_schema == Schema(Type.INT64, optional=True)
+    named = SchemaBuilder.string().name("my.Id").doc("d").build()
+    out = configured(CastValue, spec="int32").apply(value_record("7", named))
+    assert out is not None and out.value_schema.name == "my.Id" and out.value == 7
+    out = configured(CastValue, spec="int64").apply(value_record(dt.date(1970, 1, 2), Date.SCHEMA))
+    assert out is not None and out.value == 1 and out.value_schema.name is None
     key = configured(CastKey, spec="string").apply(value_record("v", key=5))
     assert key is not None and key.key == "5"
 
