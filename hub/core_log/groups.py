@@ -168,6 +168,15 @@ class GroupOffsets:
         keys = list(self._group(group))
         self._write([ProduceRecord(encode_key(group, t, p), None) for t, p in keys])
 
+    def delete_offsets(self, group: str, partitions: Iterable[tuple[str, int]]) -> None:
+        """Forget ``group``'s committed offsets for some partitions (tombstones).
+
+        Partitions the group never committed are ignored, so the call is idempotent.
+        """
+        known = self._offsets.get(group, {})
+        doomed = [tp for tp in partitions if tp in known]
+        self._write([ProduceRecord(encode_key(group, t, p), None) for t, p in doomed])
+
     def reset(
         self,
         group: str,

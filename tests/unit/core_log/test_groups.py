@@ -88,3 +88,17 @@ def test_key_layout_is_kafkas_offset_commit_key_v1() -> None:
     key = encode_key("grp", "topic", 7)
     assert key == b"\x00\x01\x00\x03grp\x00\x05topic\x00\x00\x00\x07"
     assert decode_key(key) == ("grp", "topic", 7)
+
+
+def test_delete_offsets_of_some_partitions(data_dir: Path) -> None:
+    with Log(data_dir) as log:
+        log.create_topic("t", 3)
+        groups = GroupOffsets(log)
+        groups.commit("g", {("t", 0): 1, ("t", 1): 2, ("t", 2): 3})
+        groups.delete_offsets("g", [("t", 1), ("t", 2), ("t", 9), ("other", 0)])
+        assert [(r.topic, r.partition) for r in groups.describe("g")] == [("t", 0)]
+        groups.delete_offsets("g", [("t", 0)])
+        assert groups.list_groups() == []
+        groups.delete_offsets("nobody", [("t", 0)])  # idempotent, no error
+    with Log(data_dir) as log:
+        assert GroupOffsets(log).list_groups() == []
