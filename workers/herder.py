@@ -365,6 +365,15 @@ class Herder:
             raise NotFoundError(msg)
         return {"id": task, **status.to_json()}
 
+    def progress(self, name: str) -> dict[str, Any]:
+        """Progress of long work per task (``GET /connectors/{n}/progress``, cdchub)."""
+        self._require(name)
+        tasks = []
+        for task_id in self.worker.tasks_of(name):
+            task = self.worker.tasks.get(task_id)
+            tasks.append({"id": task_id.task, "progress": task.progress() if task else None})
+        return {"name": name, "tasks": tasks}
+
     def pause(self, name: str) -> None:
         with self._lock:
             self._require(name)

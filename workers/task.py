@@ -193,6 +193,21 @@ class WorkerTask(ABC):
     def close(self, clean: bool) -> None:
         """Commit (when ``clean``) and stop the connector's task."""
 
+    def progress(self) -> dict[str, Any] | None:
+        """What the connector's task reports about long work (e.g. a snapshot), if anything.
+
+        A task opts in by defining ``progress() -> dict`` with ``phase`` and optionally
+        ``done``, ``total`` and ``unit`` (cdchub extension; Kafka Connect has no such hook).
+        """
+        report = getattr(getattr(self, "task", None), "progress", None)
+        if not callable(report):
+            return None
+        try:
+            value = report()
+        except Exception:
+            return None
+        return dict(value) if isinstance(value, dict) else None
+
     def lag(self) -> list[tuple[str, int, int]]:
         """(topic, partition, lag) for sink tasks; sources have none."""
         return []

@@ -208,6 +208,10 @@ def _task_routes(router: APIRouter, herder: Herder) -> None:
         herder.statuses.reset_topics(name)
         return no_content(202)
 
+    @router.get("/connectors/{name}/progress", summary="Snapshot/backfill progress (cdchub)")
+    def progress(name: str) -> Response:
+        return json_response(herder.progress(name))
+
     @router.get("/connectors/{name}/offsets", summary="Committed offsets")
     def get_offsets(name: str) -> Response:
         return json_response(offsets_api.get_offsets(herder, name))
