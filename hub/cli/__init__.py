@@ -24,6 +24,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "hub.cli.groups",
     "hub.cli.bench",
     "hub.cli.schemas",
+    "hub.cli.connectors",
 )
 
 
