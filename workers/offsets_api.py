@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from hub.core_log import ProduceRecord
-from hub.core_log.groups import encode_key
 from workers.exceptions import BadRequestError
 from workers.offset_store import partition_key
 from workers.states import TargetState
@@ -116,12 +114,8 @@ def _alter_sink(herder: Herder, name: str, entries: list[dict[str, Any]]) -> Non
 
 
 def _drop_group_offsets(herder: Herder, group: str, partitions: list[tuple[str, int]]) -> None:
-    if not partitions:
-        return
-    records = [ProduceRecord(encode_key(group, t, p), None) for t, p in partitions]
-    # Tombstones in __consumer_offsets, as GroupOffsets.delete_group writes them (the log has
-    # no public per-partition delete yet; requested in NOTES).
-    herder.groups._write(records)
+    if partitions:
+        herder.groups.delete_offsets(group, partitions)
 
 
 def _connector_hook(herder: Herder, name: str, entries: list[dict[str, Any]]) -> bool:
