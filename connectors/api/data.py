@@ -395,6 +395,18 @@ class Struct:
         for name, value in (values or {}).items():
             self.put(name, value)
 
+    @classmethod
+    def from_validated(cls, schema: Schema, values: dict[str, Any]) -> Struct:
+        """A Struct over ``values`` without per-field checks (the dict is used as is).
+
+        For producers that already guarantee every value fits its field schema, such as a
+        converter that decoded the data against that schema; everyone else uses ``put``.
+        """
+        struct = cls.__new__(cls)
+        struct.schema = schema
+        struct._values = values
+        return struct
+
     def _field(self, name: str) -> Field:
         f = self.schema._field_map.get(name)
         if f is None:

@@ -394,10 +394,8 @@ def _map_from_json(schema: Schema, node: Any) -> dict[Any, Any]:
 def _struct_from_json(schema: Schema, node: Any) -> Struct:
     if not isinstance(node, dict):
         raise _mismatch(schema, node)
-    struct = Struct(schema)
-    for f in schema.fields:
-        struct.put(f.name, value_from_json(f.schema, node.get(f.name)))
-    return struct
+    values = {f.name: value_from_json(f.schema, node.get(f.name)) for f in schema.fields}
+    return Struct.from_validated(schema, values)
 
 
 def _checked(expected: type) -> Any:
