@@ -89,7 +89,9 @@ class Partition:
     def open(cls, directory: Path, topic: str, index: int, config: TopicConfig) -> Partition:
         """Open (creating if needed) and recover the partition directory."""
         partition = cls(directory, topic, index, config)
-        directory.mkdir(parents=True, exist_ok=True)
+        if not directory.exists():
+            directory.mkdir(parents=True)
+            fsync_dir(directory.parent)
         partition._finish_interrupted_swaps()
         bases = sorted(
             int(m.group(1)) for name in os.listdir(directory) if (m := _SEGMENT_FILE.match(name))
@@ -240,6 +242,7 @@ class Partition:
                 f"(valid: {start}..{high_watermark}); reset the consumer to earliest or latest."
             )
             raise OffsetOutOfRangeError(msg)
+        max_bytes = max(max_bytes, 1)
         i = max(0, bisect.bisect_right(view.bases, offset) - 1)
         cursor = self._cursor
         if cursor[0] == offset and cursor[1] is view.segments[i] and cursor[2] < cursor[1].size:
