@@ -175,6 +175,8 @@ class FileSourceTask(SourceTask):
         self._tailers: dict[str, Tailer] = {}
         self._pending: dict[str, _Pending] = {}
         self._stopping = threading.Event()
+        self._lock = threading.Lock()
+        self._turn = 0
         self._next_scan = 0.0
         self._first_scan = True
 
@@ -223,18 +225,28 @@ class FileSourceTask(SourceTask):
 
     # -- polling ---------------------------------------------------------------------------
     def poll(self) -> list[SourceRecord]:
+        with self._lock:
+            if self._stopping.is_set():
+                return []
+            records = self._poll_files()
+        if not records:
+            self._stopping.wait(self._wait_s)
+        return records
+
+    def _poll_files(self) -> list[SourceRecord]:
+        """Read every file in turn (starting one further each time, so none starves)."""
         if time.monotonic() >= self._next_scan:
             self._scan()
         records: list[SourceRecord] = []
-        for path, tailer in list(self._tailers.items()):
+        tailers = list(self._tailers.items())
+        self._turn = (self._turn + 1) % max(1, len(tailers))
+        for path, tailer in tailers[self._turn :] + tailers[: self._turn]:
             room = self._batch - len(records)
             if room <= 0:
                 break
             records.extend(self._read(tailer, room))
             if tailer.gone:
                 records.extend(self._retire(path, tailer))
-        if not records and not self._stopping.is_set():
-            self._stopping.wait(self._wait_s)
         return records
 
     def _read(self, tailer: Tailer, room: int) -> list[SourceRecord]:
@@ -302,6 +314,9 @@ class FileSourceTask(SourceTask):
         return records
 
     def stop(self) -> None:
+        """Safe from another thread: waits for a running poll() to finish, then closes."""
         self._stopping.set()
-        for tailer in list(self._tailers.values()):
-            tailer.close()
+        with self._lock:
+            for tailer in list(self._tailers.values()):
+                tailer.close()
+            self._tailers.clear()

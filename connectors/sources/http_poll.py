@@ -367,7 +367,7 @@ class HttpPollSourceTask(SourceTask):
         except ConnectError as exc:
             self._fatal = exc
             return
-        except (httpx.HTTPError, ValueError) as exc:
+        except Exception as exc:  # network, JSON, a client closed by stop(): try again later
             self.last_error = str(exc)
             log.warning("HTTP poll of %s failed, retrying at the next interval: %s",
                         fetcher.cfg["http.url"], exc)  # fmt: skip
