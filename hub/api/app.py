@@ -9,10 +9,12 @@ refuses to start).
 
 from __future__ import annotations
 
+import contextlib
 import importlib
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import cast
 
+import anyio.to_thread
 from fastapi import FastAPI
 
 import hub
@@ -32,6 +34,11 @@ ROUTER_MODULES: tuple[str, ...] = (
 )
 
 Register = Callable[[FastAPI, HubServices], None]
+
+# Blocking endpoints (long-polling consumers above all) each hold a worker thread
+# while they wait; anyio's default of 40 would let 40 idle long-polls stall the
+# whole API.
+WORKER_THREADS = 256
 
 DESCRIPTION = """\
 REST API of one cdchub process: topics, produce/consume, consumer groups, and
@@ -61,6 +68,13 @@ def load_register(module_name: str) -> Register:
     return cast(Register, register)
 
 
+@contextlib.asynccontextmanager
+async def _lifespan(_: FastAPI) -> AsyncIterator[None]:
+    """Size the worker thread pool once the event loop runs (the limiter is per loop)."""
+    anyio.to_thread.current_default_thread_limiter().total_tokens = WORKER_THREADS
+    yield
+
+
 def create_app(services: HubServices, *, router_modules: Sequence[str] = ROUTER_MODULES) -> FastAPI:
     """Create the application serving ``services`` (which the caller owns and closes).
 
@@ -73,6 +87,7 @@ def create_app(services: HubServices, *, router_modules: Sequence[str] = ROUTER_
         title="cdchub",
         version=hub.__version__,
         description=DESCRIPTION,
+        lifespan=_lifespan,
     )
     app.state.services = services
     install_error_handlers(app)

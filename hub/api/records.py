@@ -325,6 +325,9 @@ class Consumer:
         """Read up to ``max_bytes`` from the start position and render it."""
         try:
             offset = self.start_offset(topic, partition, params.offset, params.timestamp)
+        except UnknownTopicOrPartitionError:
+            raise unknown_topic_or_partition(self.log.has_topic(topic), topic, partition) from None
+        try:
             result = self.log.read(
                 topic, partition, offset, params.max_bytes, max_wait_ms=params.max_wait_ms
             )

@@ -96,7 +96,7 @@ def serve(config: HubConfig, log_level: str) -> None:
             port=config.port,
             log_level=log_level,
             access_log=False,
-            lifespan="off",
+            lifespan="on",
         )
         server = HubServer(uv_config, config)
         with contextlib.suppress(SystemExit):  # uvicorn exits when it cannot bind; reported below

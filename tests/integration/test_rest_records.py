@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -284,3 +285,22 @@ def test_bad_consume_parameters_are_400(hub_client: httpx.Client, topic: str) ->
     assert "offset" in error(hub_client.get(path, params={"offset": -1}), 400, 40001)
     assert "max_wait_ms" in error(hub_client.get(path, params={"max_wait_ms": 10**9}), 400, 40001)
     assert "format" in error(hub_client.get(path, params={"format": "xml"}), 400, 40001)
+
+
+def test_many_long_polls_do_not_stall_the_api(
+    hub_url: str, hub_client: httpx.Client, topic: str
+) -> None:
+    waiting = 60  # more than anyio's default 40 worker threads
+    path = f"{hub_url}/topics/{topic}/partitions/0/records"
+    with ThreadPoolExecutor(waiting) as pool:
+        polls = [
+            pool.submit(httpx.get, path, params={"max_wait_ms": 5000}, timeout=30)
+            for _ in range(waiting)
+        ]
+        time.sleep(1)
+        started = time.monotonic()
+        assert hub_client.get("/topics").status_code == 200
+        produce(hub_client, topic, {"value": "wake up"})
+        assert time.monotonic() - started < 2.5
+        for poll in polls:
+            assert [r["value"] for r in poll.result().json()] == ["wake up"]
