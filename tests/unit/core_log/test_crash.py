@@ -72,6 +72,17 @@ def _run_and_kill(data_dir: Path, seed: int, rng: random.Random) -> tuple[int, d
     return int(ready[1]), acked
 
 
+def _tear_tail(data_dir: Path, rng: random.Random) -> None:
+    """Simulate a write torn by a power cut: the start of a batch lands, the rest does not."""
+    last = sorted((data_dir / "crash-0").glob("*.log"))[-1]
+    data = last.read_bytes()
+    if len(data) < 200:
+        return
+    start = rng.randrange(0, len(data) - 100)
+    with open(last, "ab") as f:
+        f.write(data[start : start + rng.randint(1, 100)])
+
+
 @pytest.mark.slow
 def test_sigkill_never_loses_acknowledged_records(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
@@ -82,6 +93,8 @@ def test_sigkill_never_loses_acknowledged_records(tmp_path: Path) -> None:
         start, acked = _run_and_kill(data_dir, round_, rng)
         assert start >= len(expected)  # nothing acknowledged before was lost on the last open
         expected.update(acked)
+        if round_ % 3 == 2:
+            _tear_tail(data_dir, rng)
         with Log(data_dir) as log:
             end = log.end_offset("crash", 0)
             assert end >= max(expected, default=-1) + 1
