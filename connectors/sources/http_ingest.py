@@ -2,9 +2,11 @@
 
 The hub's REST route hands each request to :meth:`IngestEndpoints.offer`; the running task
 for that ``ingest.source`` owns a bounded buffer, and the returned future resolves only when
-every event of the request is durable in the log (the runtime tells the task through
-``commit_record``). So a client that got a 2xx never loses an event, and a client that got
-an error retries (duplicates possible only then: at-least-once).
+every event of the request is durable in the log: ``commit_record`` says an event was
+written (or filtered out), and the next ``commit`` - which the runtime calls after fsyncing
+the log and storing the offsets - makes it durable. So a client that got a 2xx never loses an
+event, and a client that got an error retries (duplicates possible only then: at-least-once).
+Answers therefore take up to the connector's ``offset.flush.interval.ms``.
 
 Errors carry the HTTP status the REST layer answers with (:class:`IngestError`): unknown
 source 404, malformed events 400, a batch larger than the whole buffer 413, full buffer 429
@@ -361,6 +363,7 @@ class HttpIngestSourceTask(SourceTask):
     def __init__(self) -> None:
         self._buffer: IngestBuffer | None = None
         self._in_flight: dict[int, _Ticket] = {}
+        self._written: list[_Ticket] = []
         self._seq = 0
         self._lock = threading.Lock()
 
@@ -397,10 +400,17 @@ class HttpIngestSourceTask(SourceTask):
         return records
 
     def commit_record(self, record: SourceRecord, metadata: RecordMetadata | None) -> None:
-        """The record is durable (or was filtered): count it towards its request."""
+        """The record was written (or filtered out); it counts once the next commit ran."""
         with self._lock:
             ticket = self._in_flight.pop(int(record.source_offset.get("seq", -1)), None)
-        if ticket is not None:
+            if ticket is not None:
+                self._written.append(ticket)
+
+    def commit(self) -> None:
+        """Everything written so far is fsynced and its offsets stored: answer the clients."""
+        with self._lock:
+            written, self._written = self._written, []
+        for ticket in written:
             ticket.ack()
 
     def stop(self) -> None:
@@ -412,6 +422,7 @@ class HttpIngestSourceTask(SourceTask):
         for entry in buffer.close():
             entry.ticket.abort(error)
         with self._lock:
-            tickets, self._in_flight = list(self._in_flight.values()), {}
+            tickets = [*self._in_flight.values(), *self._written]
+            self._in_flight, self._written = {}, []
         for ticket in tickets:
             ticket.abort(error)

@@ -57,7 +57,26 @@ def test_filtered_records_count_as_acknowledged(tasks: list[SourceTask]) -> None
     future = IngestEndpoints.offer("web", [{"n": 1}])
     records = poll_until(task, 1, acknowledge=False)
     task.commit_record(records[0], None)
+    task.commit()
     assert future.result(timeout=1) == 1
+
+
+def test_written_is_not_enough_the_commit_makes_it_durable(tasks: list[SourceTask]) -> None:
+    task = _start(tasks)
+    future = IngestEndpoints.offer("web", [{"n": 1}])
+    records = poll_until(task, 1, acknowledge=False)
+    ack(task, records, commit_offsets=False)  # appended, not yet fsynced
+    assert not future.done()
+    task.commit()
+    assert future.result(timeout=1) == 1
+
+
+def test_written_but_uncommitted_events_fail_on_stop(tasks: list[SourceTask]) -> None:
+    task = _start(tasks)
+    future = IngestEndpoints.offer("web", [{"n": 1}])
+    ack(task, poll_until(task, 1, acknowledge=False), commit_offsets=False)
+    task.stop()
+    assert isinstance(future.exception(timeout=1), IngestAborted)
 
 
 def test_routing_key_and_timestamp_fields(tasks: list[SourceTask]) -> None:
