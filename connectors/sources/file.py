@@ -206,7 +206,7 @@ class FileSourceTask(SourceTask):
                 paths.extend(sorted(p for p in glob.glob(pattern) if os.path.isfile(p)))
             else:
                 paths.append(pattern)
-        return [os.path.abspath(p) for p in dict.fromkeys(paths)]
+        return list(dict.fromkeys(paths))  # as configured: FileStreamSource's partition keys
 
     def _scan(self) -> None:
         """Open newly matching files, resuming from their stored offsets."""

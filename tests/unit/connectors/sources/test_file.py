@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -263,3 +264,36 @@ def test_validation_reports_every_error_at_once() -> None:
     values = {v.name: v.errors for v in FileSourceConnector().validate(bad)}
     assert "both are empty" in values["file"][0]
     assert "regular expression" in values["multiline.pattern"][0]
+
+
+def test_stop_from_another_thread_while_polling(tmp_path: Path) -> None:
+    log = tmp_path / "a.log"
+    _write(log, *map(str, range(1000)))
+    task = start_source_task(FileSourceTask, _config(log, **{"batch.size": "1"}))
+    errors: list[BaseException] = []
+    done = threading.Event()
+
+    def loop() -> None:
+        try:
+            while not done.is_set():
+                task.poll()
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    thread = threading.Thread(target=loop)
+    thread.start()
+    time.sleep(0.05)
+    task.stop()
+    assert task.poll() == []
+    done.set()
+    thread.join(2)
+    assert errors == []
+
+
+def test_busy_file_does_not_starve_the_others(tmp_path: Path) -> None:
+    _write(tmp_path / "a.log", *["a"] * 100)
+    _write(tmp_path / "b.log", "b")
+    task = start_source_task(FileSourceTask, _config(tmp_path / "*.log", **{"batch.size": "10"}))
+    first_two = [r.value for _ in range(2) for r in task.poll()]
+    task.stop()
+    assert "b" in first_two
