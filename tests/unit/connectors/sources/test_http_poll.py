@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import threading
 from collections.abc import Iterator
@@ -34,6 +35,8 @@ class Api:
     token: str = "s3cret"
     page_size: int = 2
     status: int = 200
+    basic: str = "Basic " + base64.b64encode(b"bob:pw").decode()
+    bodies: list[Any] = field(default_factory=list)
 
     def since(self, query: dict[str, str]) -> list[dict[str, Any]]:
         since = query.get("since")
@@ -51,7 +54,7 @@ def _handler(api: Api) -> type[BaseHTTPRequestHandler]:
             api.requests.append(
                 {"path": url.path, **query, "auth": self.headers.get("Authorization")}
             )
-            if self.headers.get("Authorization") != f"Bearer {api.token}":
+            if self.headers.get("Authorization") not in (f"Bearer {api.token}", api.basic):
                 return self._send(401, {"error": "no token"})
             if api.status != 200:
                 return self._send(api.status, {"error": "down"})
@@ -66,6 +69,11 @@ def _handler(api: Api) -> type[BaseHTTPRequestHandler]:
                 start = (int(query["page"]) - 1) * per
                 return self._send(200, rows[start : start + per])
             return self._send(404, {"error": "no such path"})
+
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length", 0))
+            api.bodies.append(json.loads(self.rfile.read(length)))
+            self.do_GET()
 
         def _send(self, status: int, body: Any) -> None:
             data = json.dumps(body).encode()
@@ -221,3 +229,17 @@ def test_validation_reports_every_error_at_once() -> None:
     infos = {i["name"]: i for i in HttpPollSourceConnector().config_def().config_key_infos()}
     assert infos["http.auth.token"]["type"] == "PASSWORD"
     assert default_registry().connector_class("HttpPollSource") is HttpPollSourceConnector
+
+
+def test_post_with_basic_auth_and_a_body(api: tuple[Api, str], tasks: list[SourceTask]) -> None:
+    state, base = api
+    state.items = _items(2)
+    config = {"http.url": base + "/cursor", "topic": "api", "http.method": "POST",
+              "http.request.body": '{"filter": "all"}', "http.auth.type": "basic",
+              "http.auth.user": "bob", "http.auth.password": "pw",
+              "records.path": "data.items", "http.headers": "X-Trace: t1",
+              "poll.interval.ms": "1000"}  # fmt: skip
+    task = _start(tasks, config)
+    assert [r.value["id"] for r in poll_until(task, 2)] == [0, 1]
+    assert state.bodies[0] == {"filter": "all"}
+    assert state.requests[0]["auth"] == state.basic
