@@ -90,7 +90,7 @@ def _handler(api: Api) -> type[BaseHTTPRequestHandler]:
 def api() -> Iterator[tuple[Api, str]]:
     state = Api()
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
     thread.start()
     yield state, f"http://127.0.0.1:{server.server_address[1]}"
     server.shutdown()
