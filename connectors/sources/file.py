@@ -53,11 +53,15 @@ def _regex(name: str, value: Any) -> None:
 
 
 def _encoding(name: str, value: Any) -> None:
+    """Lines are split on the byte 0x0A, so the encoding must write newline as that byte."""
     try:
-        "".encode(value)
+        newline = "\n".encode(value)
     except LookupError:
         msg = f"unknown encoding {value!r}; use a Python codec name such as utf-8 or latin-1"
         raise ValueError(msg) from None
+    if newline != b"\n":
+        msg = f"{value} does not encode newline as one 0x0A byte; use utf-8, latin-1, cp1252..."
+        raise ValueError(msg)
 
 
 CONFIG_DEF = (

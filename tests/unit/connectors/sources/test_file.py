@@ -251,13 +251,15 @@ def test_task_configs_split_patterns(tmp_path: Path) -> None:
 
 
 def test_validation_reports_every_error_at_once() -> None:
-    bad = {"batch.size": "0", "multiline.pattern": "([", "read.from": "middle"}
+    bad = {"batch.size": "0", "multiline.pattern": "([", "read.from": "middle",
+           "file.encoding": "utf-16"}  # fmt: skip
     with pytest.raises(ConfigError) as info:
         parse_file_config(bad)
     assert set(info.value.errors) == {
         "topic",
         "batch.size",
         "multiline.pattern",
+        "file.encoding",
         "read.from",
         "file",
     }
