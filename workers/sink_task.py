@@ -22,6 +22,7 @@ from typing import Any
 from connectors.api import (
     ErrantRecordReporter,
     Headers,
+    SchemaAndValue,
     SinkRecord,
     SinkTask,
     SinkTaskContext,
@@ -41,6 +42,7 @@ from workers.states import TargetState
 from workers.task import TaskListener, TaskSetup, WorkerTask
 
 FETCH_BYTES = 1 << 20
+Fetched = tuple[TopicPartition, list[Record]]
 LONG_POLL_MS = 500
 TOPIC_REFRESH_S = 2.0
 
@@ -126,6 +128,7 @@ class WorkerSinkTask(WorkerTask):
         self.errant = _Errant(self)
         self.task: SinkTask | None = None
         self._raw: list[Record] = []
+        self._ahead: dict[TopicPartition, list[Record]] = {}
         self._records: list[SinkRecord] = []
 
     def initialize(self) -> None:
@@ -185,74 +188,104 @@ class WorkerSinkTask(WorkerTask):
         if time.monotonic() >= self.next_commit:
             self.commit_offsets()
 
-    def _fetch(
-        self, partitions: list[TopicPartition], wait_ms: int
-    ) -> list[tuple[TopicPartition, Record]]:
-        out: list[tuple[TopicPartition, Record]] = []
+    def _fetch(self, partitions: list[TopicPartition], wait_ms: int) -> list[Fetched]:
+        """Up to ``max.poll.records`` records, from the read-ahead buffer or the log.
+
+        One log read returns up to 1 MiB of whole batches; what is not delivered now stays
+        buffered (valid while the partition's position still points at it), so no batch
+        is read or decoded twice.
+        """
+        out: list[Fetched] = []
+        budget = self.max_records
         for tp in partitions:
-            budget = self.max_records - len(out)
             if budget <= 0:
                 break
-            pos = self.positions[tp]
-            try:
-                result = self.log.read(
-                    tp.topic, tp.partition, pos, FETCH_BYTES, max_wait_ms=wait_ms
-                )
-            except OffsetOutOfRangeError:
-                self.positions[tp] = self.log.start_offset(tp.topic, tp.partition)
-                continue
-            except LogError:  # the topic was deleted; forget its partitions
-                self.positions.pop(tp, None)
-                continue
-            for batch in result.batches():
-                if batch.last_offset < pos or batch.is_control:
-                    continue
-                for record in batch.records():
-                    if record.offset >= pos:
-                        out.append((tp, record))
-                if len(out) >= self.max_records:
-                    break
-        return out[: self.max_records] if len(out) > self.max_records else out
+            records = self._buffered(tp) or self._read(tp, wait_ms)
+            if records:
+                chunk = records[:budget]
+                self._ahead[tp] = records[budget:]
+                out.append((tp, chunk))
+                budget -= len(chunk)
+        return out
 
-    def _deliver(self, raw: list[tuple[TopicPartition, Record]]) -> None:
+    def _buffered(self, tp: TopicPartition) -> list[Record]:
+        ahead = self._ahead.get(tp)
+        if ahead and ahead[0].offset == self.positions.get(tp):
+            return ahead
+        return []
+
+    def _read(self, tp: TopicPartition, wait_ms: int) -> list[Record]:
+        pos = self.positions[tp]
+        try:
+            result = self.log.read(tp.topic, tp.partition, pos, FETCH_BYTES, max_wait_ms=wait_ms)
+        except OffsetOutOfRangeError:
+            self.positions[tp] = self.log.start_offset(tp.topic, tp.partition)
+            return []
+        except LogError:  # the topic was deleted; forget its partitions
+            self.positions.pop(tp, None)
+            return []
+        records: list[Record] = []
+        for batch in result.batches():
+            if batch.last_offset < pos or batch.is_control:
+                continue
+            if batch.base_offset >= pos:
+                records += batch.records()
+            else:
+                records += [r for r in batch.records() if r.offset >= pos]
+        return records
+
+    def _deliver(self, fetched: list[Fetched]) -> None:
+        """Convert, transform and put one batch; then advance the positions.
+
+        The conversion loop is the hot path (converters bound once per batch, null keys
+        skip the key converter); any failure re-runs that record through
+        :meth:`_convert_slow`, which applies retries and the error tolerance.
+        """
         metrics = self.setup.metrics
-        metrics.polled.inc(len(raw))
+        plugins = self.setup.plugins
+        apply = plugins.chain.apply if plugins.chain.stages else None
+        kconv = plugins.key_converter.to_connect_data
+        vconv = plugins.value_converter.to_connect_data
+        null = SchemaAndValue.NULL
+        create_time = TimestampType.CREATE_TIME
         records: list[SinkRecord] = []
         raws: list[Record] = []
-        for tp, rec in raw:
-            converted = self._convert(tp, rec)
-            if converted is not None:
-                records.append(converted)
-                raws.append(rec)
+        total = 0
+        for tp, recs in fetched:
+            total += len(recs)
+            topic, partition = tp
+            for rec in recs:
+                try:
+                    k = rec.key
+                    key = null if k is None else kconv(topic, k)
+                    value = vconv(topic, rec.value)
+                    record: SinkRecord | None = SinkRecord(
+                        topic,
+                        partition,
+                        key.schema,
+                        key.value,
+                        value.schema,
+                        value.value,
+                        kafka_offset=rec.offset,
+                        timestamp=rec.timestamp,
+                        timestamp_type=create_time,
+                        headers=self._headers(topic, rec) if rec.headers else None,
+                    )
+                    if apply is not None:
+                        record = apply(record)
+                except Exception:
+                    record = self._convert_slow(tp, rec)
+                if record is not None:
+                    records.append(record)
+                    raws.append(rec)
+        metrics.polled.inc(total)
         self._records, self._raw = records, raws
         if records:
             self._put(records, raws)
             metrics.written.inc(len(records))
-        for tp, rec in raw:
-            self.positions[tp] = rec.offset + 1
+        for tp, recs in fetched:
+            self.positions[tp] = recs[-1].offset + 1
         self._records, self._raw = [], []
-
-    def _convert(self, tp: TopicPartition, rec: Record) -> SinkRecord | None:
-        plugins = self.setup.plugins
-        try:
-            key = plugins.key_converter.to_connect_data(tp.topic, rec.key)
-            value = plugins.value_converter.to_connect_data(tp.topic, rec.value)
-            headers = self._headers(tp.topic, rec) if rec.headers else None
-            record = SinkRecord(
-                tp.topic,
-                tp.partition,
-                key.schema,
-                key.value,
-                value.schema,
-                value.value,
-                kafka_offset=rec.offset,
-                timestamp=rec.timestamp,
-                timestamp_type=TimestampType.CREATE_TIME,
-                headers=headers,
-            )
-            return plugins.chain.apply(record) if plugins.chain.stages else record
-        except Exception:
-            return self._convert_slow(tp, rec)
 
     def _headers(self, topic: str, rec: Record) -> Headers:
         conv = self.setup.plugins.header_converter

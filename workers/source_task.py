@@ -32,8 +32,6 @@ from workers.offset_store import OffsetStore, PartitionKey, partition_key
 from workers.states import TargetState
 from workers.task import TaskListener, TaskSetup, WorkerTask
 
-Produced = tuple[ProduceRecord, SourceRecord]
-
 
 class _OffsetReader(OffsetStorageReader):
     def __init__(self, store: OffsetStore, connector: str) -> None:
@@ -120,16 +118,48 @@ class WorkerSourceTask(WorkerTask):
             self.commit_offsets()
 
     def _send(self, records: list[SourceRecord]) -> None:
+        """Convert a polled batch and append it, one log append per topic.
+
+        The loop is the hot path: converters are bound once per batch, a null key skips the
+        key converter (every converter maps None to None), and headers are only converted
+        when a record has some.
+        """
         metrics = self.setup.metrics
         metrics.polled.inc(len(records))
-        by_topic: dict[str, list[Produced]] = {}
+        plugins = self.setup.plugins
+        apply = plugins.chain.apply if plugins.chain.stages else None
+        kconv = plugins.key_converter.from_connect_data
+        vconv = plugins.value_converter.from_connect_data
+        by_topic: dict[str, tuple[list[ProduceRecord], list[SourceRecord]]] = {}
         pending = self._pending
         last_sp: Any = None
         last_key = b""
         for record in records:
-            produced = self._convert(record)
+            try:
+                out = apply(record) if apply is not None else record
+                if out is not None:
+                    topic = out.topic
+                    k = out.key
+                    key = (
+                        None
+                        if k is None and out.key_schema is None
+                        else kconv(topic, out.key_schema, k)
+                    )
+                    value = vconv(topic, out.value_schema, out.value)
+                    headers = self._headers(out) if _has_headers(out) else ()
+                    produced: ProduceRecord | None = ProduceRecord(
+                        key, value, headers, out.timestamp, out.kafka_partition
+                    )
+                else:
+                    produced = None
+            except Exception:
+                topic, produced = self._convert_slow(record)
             if produced is not None:
-                by_topic.setdefault(produced[0].topic, []).append(produced[1])
+                entry = by_topic.get(topic)
+                if entry is None:
+                    entry = by_topic[topic] = ([], [])
+                entry[0].append(produced)
+                entry[1].append(record)
             elif self._commit_record:
                 self.task.commit_record(record, None)  # type: ignore[union-attr]
             sp = record.source_partition
@@ -137,23 +167,8 @@ class WorkerSourceTask(WorkerTask):
                 last_sp, last_key = sp, partition_key(sp)
             if record.source_offset:
                 pending[last_key] = record.source_offset
-        written = sum(self._append(topic, items) for topic, items in by_topic.items())
+        written = sum(self._append(topic, prs, recs) for topic, (prs, recs) in by_topic.items())
         metrics.written.inc(written)
-
-    def _convert(self, record: SourceRecord) -> tuple[SourceRecord, Produced] | None:
-        plugins = self.setup.plugins
-        try:
-            out = plugins.chain.apply(record) if plugins.chain.stages else record
-            if out is None:
-                return None
-            topic = out.topic
-            key = plugins.key_converter.from_connect_data(topic, out.key_schema, out.key)
-            value = plugins.value_converter.from_connect_data(topic, out.value_schema, out.value)
-            headers = self._headers(out) if out.headers else ()
-        except Exception:
-            return self._convert_slow(record)
-        pr = ProduceRecord(key, value, headers, out.timestamp, out.kafka_partition)
-        return out, (pr, record)
 
     def _headers(self, record: SourceRecord) -> list[tuple[str, bytes | None]]:
         conv = self.setup.plugins.header_converter
@@ -162,7 +177,7 @@ class WorkerSourceTask(WorkerTask):
             for h in record.headers
         ]
 
-    def _convert_slow(self, record: SourceRecord) -> tuple[SourceRecord, Produced] | None:
+    def _convert_slow(self, record: SourceRecord) -> tuple[str, ProduceRecord | None]:
         """Re-run the stages one by one under the error operator (retries, DLQ, FAILED)."""
         plugins = self.setup.plugins
         self.setup.metrics.failed.inc()
@@ -175,7 +190,7 @@ class WorkerSourceTask(WorkerTask):
         )
         out = self.operator.execute(lambda: plugins.chain.apply(record), ctx)
         if out is None:
-            return None
+            return record.topic, None
         stages: list[tuple[Stage, Any, Callable[[], Any]]] = [
             (
                 Stage.KEY_CONVERTER,
@@ -196,25 +211,25 @@ class WorkerSourceTask(WorkerTask):
             ctx = ErrorContext(stage, type(plugin).__name__, Exception(), record, topic=out.topic)
             done = self.operator.execute(_boxed(fn), ctx)
             if done is None:
-                return None
+                return out.topic, None
             results.append(done[0])
         key, value, headers = results
-        return out, (ProduceRecord(key, value, headers, out.timestamp, out.kafka_partition), record)
+        return out.topic, ProduceRecord(key, value, headers, out.timestamp, out.kafka_partition)
 
-    def _append(self, topic: str, items: list[Produced]) -> int:
+    def _append(self, topic: str, prs: list[ProduceRecord], records: list[SourceRecord]) -> int:
         if topic not in self._known_topics:
             if not self.log.has_topic(topic):
                 self.log.create_topic(topic, self.topic_partitions)
             self._known_topics.add(topic)
             self.on_topic(topic)
-        positions = self.log.append(topic, [pr for pr, _ in items])
+        positions = self.log.append(topic, prs)
         self._dirty.update([(topic, p) for p in {p for p, _ in positions}])
         if self._commit_record:
             task = self.task
             assert task is not None
-            for (pr, record), (p, offset) in zip(items, positions, strict=True):
+            for pr, record, (p, offset) in zip(prs, records, positions, strict=True):
                 task.commit_record(record, RecordMetadata(topic, p, offset, pr.timestamp))
-        return len(items)
+        return len(prs)
 
     def commit_offsets(self) -> None:
         """Fsync what was written since the last commit, then store the offsets."""
@@ -244,3 +259,12 @@ class WorkerSourceTask(WorkerTask):
 def _boxed(fn: Callable[[], Any]) -> Callable[[], tuple[Any]]:
     """Wrap a result in a tuple so a legitimate None (tombstone) is not read as "skipped"."""
     return lambda: (fn(),)
+
+
+def _has_headers(record: SourceRecord) -> bool:
+    """Whether a record carries headers, without creating an empty Headers object."""
+    raw = getattr(record, "_headers", _MISSING)
+    return bool(record.headers if raw is _MISSING else raw)
+
+
+_MISSING = object()
