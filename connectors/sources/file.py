@@ -18,7 +18,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from connectors.api import (
@@ -163,6 +163,25 @@ class FileSourceConnector(SourceConnector):
         """Nothing to release: the tasks own the files."""
 
 
+_MAX_LEFT = 10_000
+
+
+def _file_key(path: str) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino)
+
+
+def _offset_is_for(offset: dict[str, Any] | None, key: tuple[int, int]) -> bool:
+    return offset is not None and (offset.get("device"), offset.get("inode")) == key
+
+
+def _by_file_key(offsets: Sequence[dict[str, Any] | None]) -> dict[tuple[int, int], dict[str, Any]]:
+    return {(o["device"], o["inode"]): o for o in offsets if o and "inode" in o and "device" in o}
+
+
 class _Pending:
     """A multi-line record being assembled, with the resume point after its last line."""
 
@@ -181,6 +200,7 @@ class FileSourceTask(SourceTask):
         self._stopping = threading.Event()
         self._lock = threading.Lock()
         self._turn = 0
+        self._left: dict[tuple[int, int], dict[str, Any]] = {}
         self._next_scan = 0.0
         self._first_scan = True
 
@@ -213,7 +233,12 @@ class FileSourceTask(SourceTask):
         return list(dict.fromkeys(paths))  # as configured: FileStreamSource's partition keys
 
     def _scan(self) -> None:
-        """Open newly matching files, resuming from their stored offsets."""
+        """Open newly matching files, resuming from their stored offsets.
+
+        A file renamed to a name the patterns also match (``app.log`` -> ``app-1.log``)
+        keeps its position: it is recognised by device+inode among the files this task left
+        (or, after a restart, among the stored offsets of the paths scanned together).
+        """
         self._next_scan = time.monotonic() + self._scan_s
         new = [p for p in self._matching_paths() if p not in self._tailers]
         if not new:
@@ -221,11 +246,25 @@ class FileSourceTask(SourceTask):
             return
         reader = self.context.offset_storage_reader() if self.context else None
         stored = reader.offsets([{"filename": p} for p in new]) if reader else [None] * len(new)
+        known = {**_by_file_key(stored), **self._left}
+        reading = {t.file_key for t in self._tailers.values()}
         for path, offset in zip(new, stored, strict=True):
+            key = _file_key(path)
+            if key is None or key in reading:
+                continue  # gone, or still being read to its end under its old name
+            if key in known and not _offset_is_for(offset, key):
+                offset = known[key]
             tailer = Tailer(path)
             if tailer.open(offset, from_end=self._from_end and self._first_scan):
                 self._tailers[path] = tailer
         self._first_scan = False
+
+    def _remember_left(self, tailer: Tailer) -> None:
+        """Keep where reading stopped in files a tailer left (bounded)."""
+        self._left.update(tailer.retired)
+        tailer.retired.clear()
+        while len(self._left) > _MAX_LEFT:
+            del self._left[next(iter(self._left))]
 
     # -- polling ---------------------------------------------------------------------------
     def poll(self) -> list[SourceRecord]:
@@ -249,6 +288,8 @@ class FileSourceTask(SourceTask):
             if room <= 0:
                 break
             records.extend(self._read(tailer, room))
+            if tailer.retired:
+                self._remember_left(tailer)
             if tailer.gone:
                 records.extend(self._retire(path, tailer))
         return records
@@ -313,6 +354,10 @@ class FileSourceTask(SourceTask):
             pending = self._pending.pop(path, None)
             if pending is not None:
                 records.append(self._multi_record(path, pending))
+        key = tailer.file_key
+        if key is not None:
+            tailer.retired[key] = tailer.offset_for(tailer.position)
+            self._remember_left(tailer)
         tailer.close()
         del self._tailers[path]
         return records

@@ -48,16 +48,20 @@ def head_fingerprint(fd: BinaryIO, length: int = FINGERPRINT_BYTES) -> tuple[str
 
 
 def _same_file(fd: BinaryIO, offset: dict[str, Any]) -> bool:
-    """Whether a stored offset was taken in the file ``fd`` is open on."""
-    st = os.fstat(fd.fileno())
+    """Whether a stored offset was taken in the file ``fd`` is open on.
+
+    Same device+inode counts only if the leading bytes did not change either (an inode can
+    be reused by a new file); another inode counts if the leading bytes match (a copy or a
+    restore of the same file).
+    """
     if "inode" not in offset:  # FileStreamSource's offsets: the position alone
         return True
-    if offset.get("inode") == st.st_ino and offset.get("device") == st.st_dev:
-        return True
+    st = os.fstat(fd.fileno())
     length = int(offset.get("fingerprint.length") or 0)
-    if length <= 0:
-        return False
-    return head_fingerprint(fd, length) == (offset.get("fingerprint"), length)
+    same_head = length > 0 and head_fingerprint(fd, length) == (offset.get("fingerprint"), length)
+    if offset.get("inode") == st.st_ino and offset.get("device") == st.st_dev:
+        return same_head or length <= 0
+    return same_head
 
 
 class Tailer:
@@ -75,6 +79,8 @@ class Tailer:
         self._identity: FileIdentity | None = None
         self._identity_offset: dict[str, Any] | None = None
         self._has_cr = False
+        #: where reading stopped in files this tailer left by rotation, by (device, inode)
+        self.retired: dict[tuple[int, int], dict[str, Any]] = {}
         self._lines: list[bytes] = []
         self._next = 0
         self._partial = b""
@@ -112,6 +118,12 @@ class Tailer:
         self._identity = FileIdentity(st.st_dev, st.st_ino, *head_fingerprint(fd))
         self._identity_offset = None
         self.gone = False
+
+    @property
+    def file_key(self) -> tuple[int, int] | None:
+        """(device, inode) of the open file."""
+        ident = self._identity
+        return None if ident is None or self._fd is None else (ident.device, ident.inode)
 
     @property
     def is_open(self) -> bool:
@@ -190,6 +202,7 @@ class Tailer:
             if self._partial:  # the old file will never complete its last line
                 self._lines, self._next, self._partial = [self._partial], 0, b""
                 return
+            self.retired[(own.st_dev, own.st_ino)] = self.offset_for(self.position)
             self._attach(open(self.path, "rb"), 0)  # noqa: SIM115 - kept open while tailing
         elif st.st_size < self._fd.tell():
             self._attach(self._fd, 0)  # truncated in place: start over

@@ -299,3 +299,48 @@ def test_busy_file_does_not_starve_the_others(tmp_path: Path) -> None:
     first_two = [r.value for _ in range(2) for r in task.poll()]
     task.stop()
     assert "b" in first_two
+
+
+def test_rotation_to_a_name_the_glob_matches_reads_nothing_twice(tmp_path: Path) -> None:
+    log = tmp_path / "app.log"
+    _write(log, "a1", "a2")
+    config = _config(tmp_path / "app*.log", **{"file.scan.interval.ms": "10"})
+    task = start_source_task(FileSourceTask, config)
+    got = poll_until(task, 2)
+    os.rename(log, tmp_path / "app-1.log")
+    _write(tmp_path / "app-1.log", "a3")
+    _write(log, "b1")
+    got += poll_until(task, 2, exact=False)
+    got += poll_for(task, 0.1)
+    task.stop()
+    assert sorted(_values(got)) == ["a1", "a2", "a3", "b1"]
+
+
+def test_restart_after_rotation_to_a_matching_name_resumes_the_old_file(tmp_path: Path) -> None:
+    log = tmp_path / "app.log"
+    _write(log, "a1", "a2")
+    store = MemoryOffsetStore()
+    config = _config(tmp_path / "app*.log")
+    task = start_source_task(FileSourceTask, config, store)
+    poll_until(task, 2)
+    task.stop()
+    os.rename(log, tmp_path / "app-1.log")  # logrotate while the connector was down
+    _write(tmp_path / "app-1.log", "a3")
+    _write(log, "b1")
+    task = start_source_task(FileSourceTask, config, store)
+    rest = poll_until(task, 2, exact=False) + poll_for(task, 0.1)
+    task.stop()
+    assert sorted(_values(rest)) == ["a3", "b1"]
+
+
+def test_same_inode_with_other_leading_bytes_is_another_file(tmp_path: Path) -> None:
+    log = tmp_path / "a.log"
+    _write(log, "first line of a new file", "second")
+    st = os.stat(log)
+    store = MemoryOffsetStore()
+    stale = {"position": 25, "device": st.st_dev, "inode": st.st_ino,
+             "fingerprint": "0" * 24, "fingerprint.length": 10}  # fmt: skip
+    store.commit({"filename": str(log)}, stale)  # an old file whose inode was reused
+    task = start_source_task(FileSourceTask, _config(log), store)
+    assert _values(poll_until(task, 2)) == ["first line of a new file", "second"]
+    task.stop()
