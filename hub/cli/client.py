@@ -1,5 +1,8 @@
 """The HTTP client every ``hub`` subcommand (except ``up``) uses to reach a running hub.
 
+A hub started with an auth file wants credentials: ``HUB_TOKEN`` (sent as a
+bearer token) or ``user:password@`` in ``--url`` / ``HUB_URL`` (Basic auth).
+
 It turns every failure into a :class:`click.ClickException` carrying the
 server's own message (or, when the hub is not reachable, what to do about it),
 so commands print ``Error: <message>`` and exit non-zero without a traceback.
@@ -7,6 +10,7 @@ so commands print ``Error: <message>`` and exit non-zero without a traceback.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -58,9 +62,12 @@ def _error_from(resp: httpx.Response) -> HubRequestError:
 class HubClient:
     """A thin wrapper over :class:`httpx.Client` bound to one hub."""
 
-    def __init__(self, url: str, *, timeout: float = 60.0) -> None:
+    def __init__(self, url: str, *, timeout: float = 60.0, token: str | None = None) -> None:
         self.url = url.rstrip("/")
-        self.http = httpx.Client(base_url=self.url, timeout=timeout)
+        token = os.environ.get("HUB_TOKEN") if token is None else token
+        headers = {"authorization": f"Bearer {token}"} if token else {}
+        # user:password@ in the URL is sent as Basic auth by httpx itself.
+        self.http = httpx.Client(base_url=self.url, timeout=timeout, headers=headers)
 
     def __enter__(self) -> HubClient:
         return self

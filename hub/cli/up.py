@@ -141,17 +141,34 @@ def serve(config: HubConfig, log_level: str) -> None:
     help="Create an unknown topic on its first produce instead of answering 404.",
 )
 @click.option(
+    "--auth-file",
+    envvar="HUB_AUTH_FILE",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help='Require authentication: JSON {"users": {...}, "tokens": [...]} (env HUB_AUTH_FILE).',
+)
+@click.option(
     "--log-level",
     type=click.Choice(["critical", "error", "warning", "info", "debug"]),
     default="info",
     show_default=True,
     help="Server log verbosity.",
 )
-def command(data_dir: Path, host: str, port: int, auto_create_topics: bool, log_level: str) -> None:
+def command(
+    data_dir: Path,
+    host: str,
+    port: int,
+    auto_create_topics: bool,
+    auth_file: Path | None,
+    log_level: str,
+) -> None:
     """Run the hub: the embedded log and the REST API, in this process."""
     try:
         config = HubConfig.from_env(
-            data_dir=data_dir, host=host, port=port, auto_create_topics=auto_create_topics
+            data_dir=data_dir,
+            host=host,
+            port=port,
+            auto_create_topics=auto_create_topics,
+            auth_file=auth_file,
         )
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None

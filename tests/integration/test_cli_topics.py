@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
 import pytest
 from click.testing import CliRunner, Result
 
 from hub.cli import main
+from tests.fixtures.hub import running_hub
 from tests.fixtures.net import free_port
 
 
@@ -105,3 +108,18 @@ def test_every_command_has_help(command: list[str]) -> None:
     leaf = (command and command[0] not in ("topics", "groups", "bench")) or len(command) > 1
     if leaf or not command:
         assert "Example" in res.stdout or "Quick start" in res.stdout
+
+
+def test_credentials_for_a_hub_with_an_auth_file(tmp_path: Path) -> None:
+    auth = tmp_path / "auth.json"
+    auth.write_text('{"users": {"alice": "s3cret"}, "tokens": ["tok-123"]}')
+    with running_hub(tmp_path / "data", auth_file=auth) as url:
+        res = hub(url, "topics", "list")
+        assert res.exit_code == 1
+        assert "401" in res.stderr or "auth" in res.stderr.lower()
+        res = CliRunner(env={"HUB_TOKEN": "tok-123"}).invoke(
+            main, ["topics", "create", "t", "--url", url]
+        )
+        assert res.exit_code == 0, res.output
+        with_user = url.replace("http://", "http://alice:s3cret@")
+        assert hub(with_user, "topics", "list").stdout.splitlines() == ["t"]

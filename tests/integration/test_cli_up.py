@@ -133,3 +133,20 @@ def test_full_disk_is_507_and_earlier_data_stays_readable(tmp_path: Path) -> Non
         hub.signal_group(signal.SIGTERM)
         hub.wait()
         hub.stop()
+
+
+def test_up_with_an_auth_file_requires_credentials(tmp_path: Path) -> None:
+    auth = tmp_path / "auth.json"
+    auth.write_text('{"users": {}, "tokens": ["tok-123"]}')
+    port = free_port()
+    hub = start_hub(tmp_path / "data", port, "--auth-file", str(auth))
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_http(url + "/", child=hub)
+        assert httpx.get(url + "/topics").status_code == 401
+        ok = httpx.get(url + "/topics", headers={"authorization": "Bearer tok-123"})
+        assert ok.status_code == 200, ok.text
+    finally:
+        hub.signal_group(signal.SIGTERM)
+        hub.wait()
+        hub.stop()
