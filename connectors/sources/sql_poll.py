@@ -21,7 +21,13 @@ from typing import Any
 
 from sqlalchemy import create_engine, inspect
 from sqlalchemy.engine import URL, Engine, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchTableError, SQLAlchemyError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DBAPIError,
+    NoSuchModuleError,
+    NoSuchTableError,
+    SQLAlchemyError,
+)
 
 from connectors.api import (
     NO_DEFAULT,
@@ -170,7 +176,16 @@ def make_engine(cfg: Mapping[str, Any]) -> Engine:
     password = cfg.get("connection.password")
     if isinstance(password, Password):
         url = url.set(password=password.value)
-    return create_engine(url, pool_pre_ping=True, pool_size=1, max_overflow=1)
+    try:
+        return create_engine(url, pool_pre_ping=True, pool_size=1, max_overflow=1)
+    except (ImportError, NoSuchModuleError) as exc:
+        msg = (
+            f"No SQLAlchemy driver for {url.drivername!r} ({exc}); install it in the "
+            "hub's environment (e.g. pip install pymysql) or use an installed driver."
+        )
+        raise ConfigError.from_errors({"connection.url": [msg]}) from exc
+    except TypeError:  # drivers without a connection pool (sqlite in memory)
+        return create_engine(url, pool_pre_ping=True)
 
 
 def _db_error(exc: SQLAlchemyError, what: str) -> ConnectError:

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from connectors.api import ConfigError
 from connectors.plugins import default_registry
 from connectors.sources.sql_poll import (
     SqlPollSourceConnector,
+    SqlPollSourceTask,
     parse_sql_config,
     sqlalchemy_url,
 )
 from connectors.sources.sql_query import from_offset_time, to_offset_time
+from tests.support.sdk_harness import MemoryOffsetStore, poll_until, start_source_task
 
 
 def test_validation_reports_every_error_at_once() -> None:
@@ -68,3 +72,32 @@ def test_jdbc_class_name_resolves() -> None:
         is SqlPollSourceConnector
     )
     assert registry.connector_class("SqlPollSource") is SqlPollSourceConnector
+
+
+def test_missing_driver_is_a_config_error_naming_it() -> None:
+    task = SqlPollSourceTask()
+    config = {"connection.url": "nosuchdb+nodriver://h/db", "mode": "bulk",
+              "table.whitelist": "t", "topic.prefix": "p"}  # fmt: skip
+    with pytest.raises(ConfigError, match="nosuchdb"):
+        task.start(config)
+
+
+def test_sqlite_round_trip_without_a_server(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'x.db'}"
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT NOT NULL)")
+        conn.exec_driver_sql("INSERT INTO items (name) VALUES ('a'), ('b'), ('c')")
+    engine.dispose()
+    config = {"connection.url": url, "mode": "incrementing", "incrementing.column.name": "id",
+              "table.whitelist": "items", "topic.prefix": "lite-", "batch.max.rows": "2",
+              "poll.interval.ms": "10", "poll.wait.ms": "5"}  # fmt: skip
+    store = MemoryOffsetStore()
+    task = start_source_task(SqlPollSourceTask, config, store)
+    first = poll_until(task, 2)
+    task.stop()
+    task = start_source_task(SqlPollSourceTask, config, store)
+    rest = poll_until(task, 1, exact=False)
+    task.stop()
+    assert [r.value.get("name") for r in first + rest] == ["a", "b", "c"]
+    assert rest[0].topic == "lite-items" and rest[0].source_offset == {"incrementing": 3}
