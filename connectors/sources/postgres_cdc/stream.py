@@ -1,0 +1,353 @@
+"""Turns decoded pgoutput messages into Debezium change events, and tracks their durability.
+
+Positions: every event is identified by (commit LSN of its transaction, index inside the
+transaction). Transactions arrive in commit order, so that pair grows strictly; an event at or
+below the last emitted/committed pair is a replay (after a reconnect or restart) and is
+skipped. The slot is confirmed only up to the end LSN of the last transaction whose records
+are all durable (:class:`DurabilityTracker`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from connectors.api import Headers, SourceRecord, Struct
+from connectors.sources.postgres_cdc.envelope import (
+    TRANSACTION_BLOCK,
+    TableShape,
+    change_record,
+    envelope,
+    fast_struct,
+    source_block,
+)
+from connectors.sources.postgres_cdc.heartbeat import message_record, transaction_record
+from connectors.sources.postgres_cdc.pgoutput import (
+    UNCHANGED_TOAST,
+    Message,
+    TupleValue,
+    decode,
+    pg_ts_to_unix_us,
+)
+from connectors.sources.postgres_cdc.replication import XLogData
+
+log = logging.getLogger(__name__)
+HEARTBEAT_PREFIX = "cdchub-heartbeat"
+
+TrackKey = tuple[int, bool]
+
+
+class DurabilityTracker:
+    """Which WAL position is safe to confirm: every record up to it is in the log."""
+
+    def __init__(self) -> None:
+        self._entries: OrderedDict[TrackKey, list[Any]] = OrderedDict()
+        self.appended_lsn = 0
+
+    def add(self, key: TrackKey, count: int = 1) -> None:
+        self._entries.setdefault(key, [0, None])[0] += count
+
+    def end(self, key: TrackKey, end_lsn: int) -> None:
+        self._entries.setdefault(key, [0, None])[1] = end_lsn
+        self._pop()
+
+    def acked(self, key: TrackKey) -> None:
+        entry = self._entries.get(key)
+        if entry is not None:
+            entry[0] -= 1
+            self._pop()
+
+    def _pop(self) -> None:
+        entries = self._entries
+        while entries:
+            first = next(iter(entries.values()))
+            if first[0] > 0 or first[1] is None:
+                return
+            self.appended_lsn = max(self.appended_lsn, first[1])
+            entries.popitem(last=False)
+
+    @property
+    def idle(self) -> bool:
+        return not self._entries
+
+
+def track_key(offset: dict[str, Any] | None) -> TrackKey | None:
+    """The tracker key a record's offset belongs to (None for snapshot records)."""
+    if not offset or "lsn_commit" not in offset:
+        return None
+    return int(offset["lsn_commit"]), bool(offset.get("heartbeat"))
+
+
+@dataclass
+class _Tx:
+    xid: int
+    final_lsn: int
+    ts_us: int
+    index: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
+    begun: bool = False
+
+    @property
+    def id(self) -> str:
+        return f"{self.xid}:{self.final_lsn}"
+
+
+@dataclass
+class StreamSettings:
+    """What the stream needs from the config."""
+
+    prefix: str
+    db: str
+    partition: dict[str, Any]
+    tombstones: bool = True
+    skipped: set[str] = field(default_factory=lambda: {"t"})
+    transaction_topic: str | None = None
+
+
+class ChangeStream:
+    """Stateful pgoutput -> records conversion (relations, current transaction, position)."""
+
+    def __init__(
+        self,
+        settings: StreamSettings,
+        shape_for: Callable[[Message], TableShape | None],
+        position: tuple[int, int] = (0, 0),
+    ) -> None:
+        self.s = settings
+        self.shape_for = shape_for
+        self.relations: dict[int, TableShape | None] = {}
+        self.relation_names: dict[int, str] = {}
+        self.tx: _Tx | None = None
+        self.position = position
+        self.tracker = DurabilityTracker()
+        self.on_change: Callable[[str, str, Struct | None], None] | None = None
+        self.messages_topic = f"{settings.prefix}.message"
+
+    def handle(self, x: XLogData) -> list[SourceRecord]:
+        """Records for one replication payload (often none: Begin, Relation, Commit...)."""
+        msg = decode(x.payload)
+        kind = msg.kind
+        if kind in ("Insert", "Update", "Delete"):
+            return self._change(msg, x.wal_start)
+        handler = _HANDLERS.get(kind)
+        return handler(self, msg, x) if handler is not None else []
+
+    def _begin(self, msg: Message, x: XLogData) -> list[SourceRecord]:
+        self.tx = _Tx(msg["xid"], msg["final_lsn"], pg_ts_to_unix_us(msg["commit_ts"]))
+        self.tracker.add((msg["final_lsn"], False), 0)
+        return []
+
+    def _commit(self, msg: Message, x: XLogData) -> list[SourceRecord]:
+        tx, self.tx = self.tx, None
+        out: list[SourceRecord] = []
+        if tx is None:
+            return out
+        if self.s.transaction_topic and tx.begun:
+            tx.index += 1
+            offset = self._offset(tx, x.wal_start)
+            out.append(transaction_record(self.s.transaction_topic, tx.id, "END", self.s.partition,
+                                          offset, tx.counts))  # fmt: skip
+            self.tracker.add((tx.final_lsn, False))
+        self.tracker.end((tx.final_lsn, False), msg["end_lsn"])
+        return out
+
+    def _relation(self, msg: Message, x: XLogData) -> list[SourceRecord]:
+        self.relations[msg["relid"]] = self.shape_for(msg)
+        self.relation_names[msg["relid"]] = f"{msg['namespace']}.{msg['name']}"
+        return []
+
+    def _offset(self, tx: _Tx, lsn: int) -> dict[str, Any]:
+        return {"lsn": lsn, "lsn_proc": lsn, "lsn_commit": tx.final_lsn, "txId": tx.xid,
+                "ts_usec": tx.ts_us, "events": tx.index}  # fmt: skip
+
+    def _next_event(self, tx: _Tx) -> bool:
+        """Count the event; False when it was already emitted (a replay)."""
+        tx.index += 1
+        if (tx.final_lsn, tx.index) <= self.position:
+            return False
+        self.position = (tx.final_lsn, tx.index)
+        return True
+
+    def _source(self, shape: TableShape, tx: _Tx, lsn: int) -> Struct:
+        seq = f'["{tx.final_lsn}","{lsn}"]'
+        return source_block(self.s.prefix, self.s.db, shape.schema, shape.table, tx.ts_us,
+                            txId=tx.xid, lsn=lsn, sequence=seq)  # fmt: skip
+
+    def _begin_records(self, tx: _Tx, lsn: int) -> list[SourceRecord]:
+        if not self.s.transaction_topic or tx.begun:
+            return []
+        tx.begun = True
+        offset = self._offset(tx, lsn)
+        self.tracker.add((tx.final_lsn, False))
+        return [
+            transaction_record(self.s.transaction_topic, tx.id, "BEGIN", self.s.partition, offset)
+        ]
+
+    def _change(self, msg: Message, lsn: int) -> list[SourceRecord]:
+        shape = self.relations.get(msg["relid"])
+        tx = self.tx
+        if shape is None or tx is None:
+            return []
+        op = {"Insert": "c", "Update": "u", "Delete": "d"}[msg.kind]
+        if not self._next_event(tx):
+            return []
+        new: list[TupleValue] | None = msg.fields.get("new")
+        old: list[TupleValue] | None = msg.fields.get("old")
+        if self.on_change is not None:
+            row = new if new is not None else old
+            assert row is not None
+            self.on_change(shape.topic, op, shape.key(row))
+        if op in self.s.skipped:
+            return []
+        out = self._begin_records(tx, lsn)
+        if op == "c":
+            assert new is not None
+            data = [self._event(shape, tx, lsn, "c", None, new)]
+        elif op == "d":
+            assert old is not None
+            data = self._delete(shape, tx, lsn, old, msg["old_kind"])
+        else:
+            assert new is not None
+            data = self._update(shape, tx, lsn, old, new, msg.fields.get("old_kind"))
+        self.tracker.add((tx.final_lsn, False), len(data))
+        name = f"{shape.schema}.{shape.table}"
+        tx.counts[name] = tx.counts.get(name, 0) + 1
+        out.extend(data)
+        return out
+
+    def _event(
+        self,
+        shape: TableShape,
+        tx: _Tx,
+        lsn: int,
+        op: str,
+        before: list[TupleValue] | None,
+        after: list[TupleValue] | None,
+        *,
+        headers: Headers | None = None,
+        identity_only: bool = False,
+    ) -> SourceRecord:
+        key = shape.key(after or before or [])
+        old = None if before is None else shape.value(before, identity_only=identity_only)
+        value = envelope(
+            shape, op, old,
+            None if after is None else shape.value(after), self._source(shape, tx, lsn),
+            self._tx_block(tx, shape),
+        )  # fmt: skip
+        return change_record(shape, key, value, self.s.partition, self._offset(tx, lsn),
+                             tx.ts_us // 1000, headers)  # fmt: skip
+
+    def _tx_block(self, tx: _Tx, shape: TableShape) -> Struct | None:
+        if not self.s.transaction_topic:
+            return None
+        name = f"{shape.schema}.{shape.table}"
+        return fast_struct(TRANSACTION_BLOCK, {
+            "id": tx.id, "total_order": sum(tx.counts.values()) + 1,
+            "data_collection_order": tx.counts.get(name, 0) + 1,
+        })  # fmt: skip
+
+    def _delete(
+        self, shape: TableShape, tx: _Tx, lsn: int, old: list[TupleValue], kind: str
+    ) -> list[SourceRecord]:
+        out = [self._event(shape, tx, lsn, "d", old, None, identity_only=kind == "K")]
+        if self.s.tombstones:
+            out.append(change_record(shape, out[0].key, None, self.s.partition,
+                                     self._offset(tx, lsn), tx.ts_us // 1000))  # fmt: skip
+        return out
+
+    def _update(
+        self,
+        shape: TableShape,
+        tx: _Tx,
+        lsn: int,
+        old: list[TupleValue] | None,
+        new: list[TupleValue],
+        kind: str | None,
+    ) -> list[SourceRecord]:
+        if old is not None and kind == "O":
+            new = [o if n is UNCHANGED_TOAST else n for n, o in zip(new, old, strict=True)]
+        before = old
+        if old is not None and shape.key_schema is not None:
+            old_key, new_key = shape.key(old), shape.key(new)
+            if old_key != new_key:
+                return self._key_change(shape, tx, lsn, before, new, old_key, new_key,
+                                        identity_only=kind == "K")  # fmt: skip
+        return [self._event(shape, tx, lsn, "u", before, new, identity_only=kind == "K")]
+
+    def _key_change(
+        self,
+        shape: TableShape,
+        tx: _Tx,
+        lsn: int,
+        before: list[TupleValue] | None,
+        new: list[TupleValue],
+        old_key: Struct | None,
+        new_key: Struct | None,
+        *,
+        identity_only: bool,
+    ) -> list[SourceRecord]:
+        """A primary-key update: delete (old key) + tombstone + create (new key)."""
+        assert before is not None
+        newkey = Headers().add("__debezium.newkey", new_key, shape.key_schema)
+        out = [self._event(shape, tx, lsn, "d", before, None, headers=newkey,
+                           identity_only=identity_only)]  # fmt: skip
+        if self.s.tombstones:
+            out.append(change_record(shape, old_key, None, self.s.partition,
+                                     self._offset(tx, lsn), tx.ts_us // 1000))  # fmt: skip
+        oldkey = Headers().add("__debezium.oldkey", old_key, shape.key_schema)
+        out.append(self._event(shape, tx, lsn, "c", None, new, headers=oldkey))
+        return out
+
+    def _truncate(self, msg: Message, x: XLogData) -> list[SourceRecord]:
+        tx = self.tx
+        if tx is None or "t" in self.s.skipped:
+            return []
+        out: list[SourceRecord] = []
+        for relid in msg["relids"]:
+            shape = self.relations.get(relid)
+            if shape is None or not self._next_event(tx):
+                continue
+            value = envelope(shape, "t", None, None, self._source(shape, tx, x.wal_start))
+            out.append(change_record(shape, None, value, self.s.partition,
+                                     self._offset(tx, x.wal_start), tx.ts_us // 1000))  # fmt: skip
+        self.tracker.add((tx.final_lsn, False), len(out))
+        return out
+
+    def _message(self, msg: Message, x: XLogData) -> list[SourceRecord]:
+        prefix = msg["prefix"]
+        if prefix == HEARTBEAT_PREFIX:
+            return []
+        tx = self.tx
+        transactional = bool(msg["flags"] & 1) and tx is not None
+        if transactional:
+            assert tx is not None
+            if not self._next_event(tx):
+                return []
+            key: TrackKey = (tx.final_lsn, False)
+            offset = self._offset(tx, x.wal_start)
+            src = source_block(
+                self.s.prefix, self.s.db, "", "", tx.ts_us, txId=tx.xid, lsn=msg["lsn"]
+            )
+        else:
+            key = (msg["lsn"], True)
+            offset = {"lsn": msg["lsn"], "lsn_commit": msg["lsn"], "heartbeat": True}
+            src = source_block(self.s.prefix, self.s.db, "", "", 0, lsn=msg["lsn"])
+        record = message_record(
+            self.messages_topic, prefix, msg["content"], src, self.s.partition, offset
+        )
+        self.tracker.add(key)
+        if not transactional:
+            self.tracker.end(key, x.wal_end)
+        return [record]
+
+
+_HANDLERS: dict[str, Callable[[ChangeStream, Message, XLogData], list[SourceRecord]]] = {
+    "Begin": ChangeStream._begin,
+    "Commit": ChangeStream._commit,
+    "Relation": ChangeStream._relation,
+    "Truncate": ChangeStream._truncate,
+    "Message": ChangeStream._message,
+}

@@ -1,0 +1,353 @@
+"""The PostgreSQL CDC source task: checks, slot and publication, snapshot, then the stream.
+
+Life of a task: ``start`` checks the server (wal_level, privileges, publication, slot), decides
+from ``snapshot.mode`` and the stored offset whether a snapshot is needed, and creates the slot
+if missing (exporting its snapshot for the initial read). ``poll`` returns snapshot chunks
+until the snapshot is done, then streams. The slot is confirmed (``commit``) only up to what
+the runtime reported durable. Connection failures while streaming reconnect with exponential
+back-off and resume from the slot; replays are skipped by position.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from connectors.api import (
+    ConnectError,
+    RecordMetadata,
+    RetriableError,
+    SourceRecord,
+    SourceTask,
+)
+from connectors.sources.postgres_cdc import database as db
+from connectors.sources.postgres_cdc.config import parse_config
+from connectors.sources.postgres_cdc.envelope import VERSION, ColumnInfo, TableShape, build_shape
+from connectors.sources.postgres_cdc.heartbeat import heartbeat_record
+from connectors.sources.postgres_cdc.incremental import IncrementalSnapshots
+from connectors.sources.postgres_cdc.pgoutput import Message
+from connectors.sources.postgres_cdc.replication import ReplicationConnection, ReplicationError
+from connectors.sources.postgres_cdc.snapshot import SnapshotTable, Snapshotter
+from connectors.sources.postgres_cdc.stream import (
+    HEARTBEAT_PREFIX,
+    ChangeStream,
+    StreamSettings,
+    track_key,
+)
+from connectors.sources.postgres_cdc.types import Catalog, TypeMapper
+
+log = logging.getLogger(__name__)
+_NETWORK_ERRORS = (ReplicationError, psycopg.OperationalError, psycopg.InterfaceError, OSError)
+
+
+def snapshot_needed(mode: str, offset: Mapping[str, Any] | None, slot_exists: bool) -> bool:
+    """Whether to (re)run the initial snapshot, per snapshot.mode and the stored offset."""
+    if mode in ("never", "no_data"):
+        return False
+    if mode == "always":
+        return True
+    unfinished = bool(offset and offset.get("snapshot") and not offset.get("last_snapshot_record"))
+    if mode == "when_needed":
+        return offset is None or unfinished or not slot_exists
+    return offset is None or unfinished
+
+
+class PostgresCdcTask(SourceTask):
+    """Streams one database's changes (one task per connector, like Debezium's)."""
+
+    def version(self) -> str:
+        return VERSION
+
+    def start(self, config: Mapping[str, str]) -> None:
+        self.cfg = parse_config(config)
+        self.partition = {"server": self.cfg.prefix}
+        self.catalog = Catalog()
+        self.mapper = TypeMapper(self.catalog, self.cfg.modes)
+        self.repl: ReplicationConnection | None = None
+        self.snapshotter: Snapshotter | None = None
+        self.finished = False
+        self._confirm_lsn = 0
+        self._failures = 0
+        self._retry_at = 0.0
+        self._next_beat = 0.0
+        self._warned_no_key: set[str] = set()
+        assert self.context is not None, "initialize() must run before start()"
+        offset = self.context.offset_storage_reader().offset(self.partition)
+        self.conn = db.connect(self.cfg)
+        try:
+            self._bootstrap(offset)
+        except Exception:
+            self.stop()
+            raise
+
+    def _bootstrap(self, offset: dict[str, Any] | None) -> None:
+        cfg = self.cfg
+        db.check_server(self.conn, cfg["database.user"])
+        db.load_catalog(self.conn, self.catalog)
+        self.tables = db.list_tables(self.conn, cfg)
+        db.check_select(self.conn, cfg["database.user"], self.tables)
+        db.ensure_publication(self.conn, cfg, self.tables)
+        slot = db.wait_slot_free(self.conn, cfg)
+        mode = cfg["snapshot.mode"]
+        snap = snapshot_needed(mode, offset, slot is not None)
+        self.stream = ChangeStream(self._stream_settings(), self._shape_for, _position(offset))
+        self.incremental = IncrementalSnapshots(self, offset)
+        self.stream.on_change = self.incremental.on_change
+        if slot is None:
+            self._create_slot(export=snap)
+        elif snap:
+            lsn = _lsn_of(slot.confirmed_flush)
+            self._open_snapshot(None, lsn, offset if _unfinished(offset) else None)
+        if not snap and mode == "initial_only":
+            self.finished = True
+        if cfg["heartbeat.interval.ms"]:
+            self._next_beat = time.monotonic() + cfg["heartbeat.interval.ms"] / 1000
+
+    def _stream_settings(self) -> StreamSettings:
+        cfg = self.cfg
+        tx_topic = (
+            f"{cfg.prefix}.{cfg['topic.transaction']}"
+            if cfg["provide.transaction.metadata"]
+            else None
+        )
+        return StreamSettings(
+            prefix=cfg.prefix,
+            db=cfg["database.dbname"],
+            partition=self.partition,
+            tombstones=cfg["tombstones.on.delete"],
+            skipped=cfg.skipped(),
+            transaction_topic=tx_topic,
+        )
+
+    def _create_slot(self, *, export: bool) -> None:
+        repl = ReplicationConnection(self.cfg.conninfo())
+        try:
+            info = repl.create_slot(self.cfg["slot.name"], export_snapshot=export)
+            if export:
+                self._open_snapshot(info.snapshot_name, info.consistent_lsn, None)
+        except ReplicationError as exc:
+            msg = f"cannot create replication slot '{self.cfg['slot.name']}': {exc}"
+            raise ConnectError(msg) from None
+        finally:
+            repl.close()
+
+    def _open_snapshot(self, name: str | None, lsn: int, resume: dict[str, Any] | None) -> None:
+        """Start the snapshot transaction (importing ``name`` when the slot exported one)."""
+        conn = db.connect(self.cfg, autocommit=False)
+        conn.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        if name:
+            conn.execute(sql.SQL("SET TRANSACTION SNAPSHOT {}").format(sql.Literal(name)))
+        self.snapshotter = Snapshotter(
+            conn,
+            [self._snapshot_table(t) for t in self.tables],
+            prefix=self.cfg.prefix,
+            db=self.cfg["database.dbname"],
+            lsn=lsn,
+            fetch_size=self.cfg["snapshot.fetch.size"],
+            partition=self.partition,
+            resume_table=resume.get("snapshot_table") if resume else None,
+            resume_key=resume.get("snapshot_key") if resume else None,
+        )
+
+    def _snapshot_table(self, ref: db.TableRef) -> SnapshotTable:
+        cols = db.column_infos(self.conn, ref.oid)
+        shape = self._build_shape(ref.schema, ref.name, cols)
+        pk = sorted((c for c in cols if c.key_position), key=lambda c: c.key_position)
+        return SnapshotTable(ref, shape, [c.name for c in pk])
+
+    def shape_of(self, ref: db.TableRef) -> TableShape:
+        """The current shape of a captured table, from the catalog."""
+        return self._build_shape(ref.schema, ref.name, db.column_infos(self.conn, ref.oid))
+
+    def _build_shape(self, schema: str, table: str, cols: list[ColumnInfo]) -> TableShape:
+        cfg = self.cfg
+        override = cfg.message_key(schema, table)
+        shape = build_shape(cfg.prefix, schema, table, cols, self.mapper,
+                            lambda c: cfg.column_kept(schema, table, c), override)  # fmt: skip
+        full = f"{schema}.{table}"
+        if shape.key_schema is None and full not in self._warned_no_key:
+            self._warned_no_key.add(full)
+            log.warning(
+                "table %s has no primary key: its events have a null key; add a primary key or "
+                "set message.key.columns (updates/deletes also need REPLICA IDENTITY FULL)",
+                full,
+            )
+        return shape
+
+    def _shape_for(self, msg: Message) -> TableShape | None:
+        """A Relation message (new table, or a changed one) -> the table's current shape."""
+        schema, table = msg["namespace"], msg["name"]
+        if not self.cfg.captured(schema, table) and not self.incremental.is_signal(schema, table):
+            return None
+        if any(c.type_oid not in self.catalog.types for c in msg["columns"]):
+            db.load_catalog(self.conn, self.catalog)
+        known = {c.name: c for c in db.column_infos(self.conn, msg["relid"])}
+        cols = []
+        for c in msg["columns"]:
+            info = known.get(c.name)
+            cols.append(ColumnInfo(c.name, c.type_oid, c.type_modifier,
+                                   info.not_null if info else False,
+                                   info.key_position if info else 0))  # fmt: skip
+        return self._build_shape(schema, table, cols)
+
+    # -- polling ---------------------------------------------------------------------------
+
+    def poll(self) -> list[SourceRecord] | None:
+        if self.snapshotter is not None:
+            return self._poll_snapshot()
+        if self.finished:
+            time.sleep(min(1.0, self.cfg["poll.interval.ms"] / 1000))
+            return []
+        try:
+            records = self._poll_stream()
+        except _NETWORK_ERRORS as exc:
+            self._connection_lost(exc)
+            return []
+        self._failures = 0
+        return records
+
+    def _poll_snapshot(self) -> list[SourceRecord]:
+        snap = self.snapshotter
+        assert snap is not None
+        records = snap.next_chunk()
+        if snap.done:
+            snap.conn.commit()
+            snap.conn.close()
+            self.snapshotter = None
+            log.info("snapshot of %s finished: %s", self.cfg.prefix, snap.progress.summary())
+            if self.cfg["snapshot.mode"] == "initial_only":
+                self.finished = True
+        return records
+
+    def _poll_stream(self) -> list[SourceRecord]:
+        if time.monotonic() < self._retry_at:
+            time.sleep(min(0.1, self._retry_at - time.monotonic()))
+            return []
+        repl = self.repl or self._start_stream()
+        if self._confirm_lsn:
+            repl.confirm(self._confirm_lsn)
+        out: list[SourceRecord] = self.incremental.poll_chunk()
+        limit = self.cfg["max.batch.size"]
+        timeout = self.cfg["poll.interval.ms"] / 1000
+        handle = self.stream.handle
+        while len(out) < limit:
+            data = repl.read(timeout)
+            if data is None:
+                break
+            timeout = 0.0
+            out.extend(self.incremental.filter(handle(data)))
+        repl.send_status()
+        out.extend(self._heartbeat())
+        return out
+
+    def _start_stream(self) -> ReplicationConnection:
+        db.wait_slot_free(self.conn, self.cfg)
+        repl = ReplicationConnection(self.cfg.conninfo())
+        try:
+            repl.start(self.cfg["slot.name"], 0, self.cfg["publication.name"])
+        except ReplicationError:
+            repl.close()
+            raise
+        self.stream.tx = None
+        self.repl = repl
+        return repl
+
+    def _heartbeat(self) -> list[SourceRecord]:
+        interval = self.cfg["heartbeat.interval.ms"]
+        if not interval or time.monotonic() < self._next_beat:
+            return []
+        self._next_beat = time.monotonic() + interval / 1000
+        query = self.cfg["heartbeat.action.query"] or (
+            f"SELECT pg_logical_emit_message(false, '{HEARTBEAT_PREFIX}', '')"
+        )
+        try:
+            self.conn.execute(query)
+        except psycopg.Error as exc:
+            log.warning("heartbeat.action.query failed (%s); the heartbeat is still sent", exc)
+        assert self.repl is not None
+        lsn = self.repl.received_lsn
+        if self.stream.tx is not None or not lsn:
+            return []
+        key = (lsn, True)
+        self.stream.tracker.add(key)
+        self.stream.tracker.end(key, lsn)
+        topic = f"{self.cfg['topic.heartbeat.prefix']}.{self.cfg.prefix}"
+        offset = {"lsn": lsn, "lsn_commit": lsn, "heartbeat": True}
+        return [heartbeat_record(topic, self.cfg.prefix, self.partition, offset)]
+
+    def _connection_lost(self, exc: BaseException) -> None:
+        """Close everything; the next polls reconnect after an exponential back-off."""
+        self._failures += 1
+        limit = self.cfg["errors.max.retries"]
+        self._close_stream()
+        if limit >= 0 and self._failures > limit:
+            msg = f"PostgreSQL connection lost {self._failures} times in a row, giving up: {exc}"
+            raise ConnectError(msg) from None
+        cap = self.cfg["retriable.restart.connector.wait.ms"] / 1000
+        delay = min(cap, 0.1 * 2 ** (self._failures - 1))
+        self._retry_at = time.monotonic() + delay
+        log.warning("PostgreSQL connection lost (%s); reconnecting in %.1f s", exc, delay)
+        try:
+            self.conn.close()
+            self.conn = db.connect(self.cfg)
+        except (RetriableError, ConnectError, psycopg.Error):
+            pass
+
+    def _close_stream(self) -> None:
+        if self.repl is not None:
+            self.repl.close()
+            self.repl = None
+
+    # -- durability ------------------------------------------------------------------------
+
+    def commit_record(self, record: SourceRecord, metadata: RecordMetadata | None) -> None:
+        key = track_key(record.source_offset)
+        if key is not None:
+            self.stream.tracker.acked(key)
+
+    def commit(self) -> None:
+        """Everything acked so far is fsynced now: the slot may move up to it."""
+        self._confirm_lsn = max(self._confirm_lsn, self.stream.tracker.appended_lsn)
+
+    def stop(self) -> None:
+        self._close_stream()
+        snap = getattr(self, "snapshotter", None)
+        if snap is not None:
+            snap.conn.close()
+        conn = getattr(self, "conn", None)
+        if conn is not None:
+            if self.cfg["slot.drop.on.stop"]:
+                try:
+                    db.drop_slot(conn, self.cfg["slot.name"])
+                except psycopg.Error as exc:
+                    log.warning("could not drop slot %s: %s", self.cfg["slot.name"], exc)
+            conn.close()
+
+    def status(self) -> dict[str, Any]:
+        """Progress for the connector status: snapshot rows and the confirmed LSN."""
+        out: dict[str, Any] = {"confirmed_lsn": self._confirm_lsn}
+        if self.snapshotter is not None:
+            out["snapshot"] = self.snapshotter.progress.summary()
+        return out
+
+
+def _unfinished(offset: Mapping[str, Any] | None) -> bool:
+    return bool(offset and offset.get("snapshot") and not offset.get("last_snapshot_record"))
+
+
+def _position(offset: Mapping[str, Any] | None) -> tuple[int, int]:
+    if not offset or "lsn_commit" not in offset or offset.get("heartbeat"):
+        return (0, 0)
+    return int(offset["lsn_commit"]), int(offset.get("events", 0))
+
+
+def _lsn_of(text: str | None) -> int:
+    if not text:
+        return 0
+    high, _, low = text.partition("/")
+    return (int(high, 16) << 32) | int(low, 16)
