@@ -52,6 +52,7 @@ BUILTIN_PLUGIN_MODULES = (
     "connectors.converters",
     "connectors.transforms",
     "connectors.sources",
+    "connectors.sources.postgres_cdc",
     "connectors.sinks",
     "schemas.plugins",
 )
