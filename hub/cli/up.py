@@ -77,6 +77,7 @@ def announce(config: HubConfig) -> None:
         f"  REST API:   {config.url}",
         f"  API docs:   {config.url}/docs  (OpenAPI: {config.url}/openapi.json)",
         f"  auto-create topics on produce: {'on' if config.auto_create_topics else 'off'}",
+        f"  authentication: {f'required ({config.auth_file})' if config.auth_file else 'off'}",
         "Press Ctrl-C to stop.",
     ]
     click.echo("\n".join(lines))
