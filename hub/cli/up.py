@@ -90,6 +90,9 @@ def serve(config: HubConfig, log_level: str) -> None:
         services = HubServices.open(config)
     except LogError as exc:
         raise click.ClickException(exc.message) from None
+    except OSError as exc:
+        msg = f"cannot use {config.data_dir} as the data directory ({exc}); choose one with --data-dir"
+        raise click.ClickException(msg) from None
     try:
         uv_config = uvicorn.Config(
             create_app(services),
