@@ -91,7 +91,7 @@ def serve(config: HubConfig, log_level: str) -> None:
     except LogError as exc:
         raise click.ClickException(exc.message) from None
     except OSError as exc:
-        msg = f"cannot use {config.data_dir} as the data directory ({exc}); choose one with --data-dir"
+        msg = f"cannot use {config.data_dir} as the data directory ({exc}); see --data-dir"
         raise click.ClickException(msg) from None
     try:
         uv_config = uvicorn.Config(

@@ -150,3 +150,15 @@ def test_up_with_an_auth_file_requires_credentials(tmp_path: Path) -> None:
         hub.signal_group(signal.SIGTERM)
         hub.wait()
         hub.stop()
+
+
+def test_unusable_data_dir_is_a_clear_error(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("not a directory")
+    hub = start_hub(tmp_path / "file" / "data", free_port())
+    try:
+        assert hub.wait() == 1
+    finally:
+        hub.stop()
+    assert "cannot use" in hub.text
+    assert "--data-dir" in hub.text
+    assert "Traceback" not in hub.text
