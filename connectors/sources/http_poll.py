@@ -74,20 +74,23 @@ CONFIG_DEF = (
             order=4)
     .define("http.request.body", ConfigType.STRING, "", None, Importance.LOW,
             "JSON body sent with POST.", group=_G_REQ, order=5)
-    .define("http.auth.type", ConfigType.STRING, "none", ValidString("none", "basic", "bearer"),
-            Importance.HIGH, "none, basic (user + password) or bearer (token).",
-            group=_G_REQ, order=6)
+    .define("http.auth.type", ConfigType.STRING, "none",
+            ValidString("none", "basic", "bearer", "header"), Importance.HIGH,
+            "none, basic (user + password), bearer (token) or header (the token in the "
+            "header named by http.auth.header, e.g. X-API-Key).", group=_G_REQ, order=6)
     .define("http.auth.user", ConfigType.STRING, "", None, Importance.HIGH,
             "User for basic authentication.", group=_G_REQ, order=7)
     .define("http.auth.password", ConfigType.PASSWORD, None, None, Importance.HIGH,
             "Password for basic authentication.", group=_G_REQ, order=8)
     .define("http.auth.token", ConfigType.PASSWORD, None, None, Importance.HIGH,
-            "Token for bearer authentication (sent as 'Authorization: Bearer <token>').",
-            group=_G_REQ, order=9)
+            "Token for bearer authentication ('Authorization: Bearer <token>') or the API key "
+            "for header authentication.", group=_G_REQ, order=9)
+    .define("http.auth.header", ConfigType.STRING, "X-API-Key", None, Importance.MEDIUM,
+            "Header carrying the token with http.auth.type=header.", group=_G_REQ, order=10)
     .define("http.timeout.ms", ConfigType.LONG, 10000, Range.at_least(1), Importance.LOW,
-            "Timeout of each request.", group=_G_REQ, order=10)
+            "Timeout of each request.", group=_G_REQ, order=11)
     .define("poll.interval.ms", ConfigType.LONG, 10000, Range.at_least(10), Importance.HIGH,
-            "Time between the starts of two fetches.", group=_G_REQ, order=11)
+            "Time between the starts of two fetches.", group=_G_REQ, order=12)
     .define("topic", ConfigType.STRING, NO_DEFAULT, None, Importance.HIGH,
             "The topic records are written to.", group=_G_OUT, order=1)
     .define("records.path", ConfigType.STRING, "$", json_path_validator, Importance.HIGH,
@@ -141,8 +144,9 @@ def validate_http_poll(config: Mapping[str, Any]) -> list[ConfigValue]:
         v["http.url"].errors.append("Must start with http:// or https://.")
     if cfg.get("pagination.mode") == "cursor" and not cfg.get("pagination.cursor.path"):
         v["pagination.cursor.path"].errors.append("Required with pagination.mode=cursor.")
-    if cfg.get("http.auth.type") == "bearer" and cfg.get("http.auth.token") is None:
-        v["http.auth.token"].errors.append("Required with http.auth.type=bearer.")
+    auth = cfg.get("http.auth.type")
+    if auth in ("bearer", "header") and cfg.get("http.auth.token") is None:
+        v["http.auth.token"].errors.append(f"Required with http.auth.type={auth}.")
     if cfg.get("http.auth.type") == "basic" and not cfg.get("http.auth.user"):
         v["http.auth.user"].errors.append("Required with http.auth.type=basic.")
     return values
@@ -220,6 +224,8 @@ class Fetcher:
         token = cfg["http.auth.token"]
         if cfg["http.auth.type"] == "bearer" and isinstance(token, Password):
             headers["Authorization"] = f"Bearer {token.value}"
+        elif cfg["http.auth.type"] == "header" and isinstance(token, Password):
+            headers[cfg["http.auth.header"]] = token.value
         return headers
 
     def _request(self, params: dict[str, Any]) -> Any:

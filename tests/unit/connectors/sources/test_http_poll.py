@@ -54,7 +54,11 @@ def _handler(api: Api) -> type[BaseHTTPRequestHandler]:
             api.requests.append(
                 {"path": url.path, **query, "auth": self.headers.get("Authorization")}
             )
-            if self.headers.get("Authorization") not in (f"Bearer {api.token}", api.basic):
+            key_ok = self.headers.get("X-Api-Key") == api.token
+            if not key_ok and self.headers.get("Authorization") not in (
+                f"Bearer {api.token}",
+                api.basic,
+            ):
                 return self._send(401, {"error": "no token"})
             if api.status != 200:
                 return self._send(api.status, {"error": "down"})
@@ -243,3 +247,12 @@ def test_post_with_basic_auth_and_a_body(api: tuple[Api, str], tasks: list[Sourc
     assert [r.value["id"] for r in poll_until(task, 2)] == [0, 1]
     assert state.bodies[0] == {"filter": "all"}
     assert state.requests[0]["auth"] == state.basic
+
+
+def test_api_key_header_auth(api: tuple[Api, str], tasks: list[SourceTask]) -> None:
+    state, base = api
+    state.items = _items(1)
+    config = _cursor_config(base, **{"http.auth.type": "header", "http.auth.header": "X-Api-Key"})
+    task = _start(tasks, config)
+    assert [r.value["id"] for r in poll_until(task, 1)] == [0]
+    assert state.requests[0]["auth"] is None
