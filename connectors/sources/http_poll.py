@@ -50,6 +50,8 @@ from connectors.sources.json_path import JsonPath, json_path_validator
 
 log = logging.getLogger(__name__)
 VERSION = "1.0.0"
+#: Digests kept for records sharing the cursor value; more such records may repeat on restart.
+MAX_SEEN = 1000
 _G_REQ, _G_PAGE, _G_OUT = "Request", "Pagination", "Records"
 
 
@@ -189,6 +191,8 @@ class Cursor:
             return
         if self.value is not None and _sort_key(value) == _sort_key(self.value):
             self.seen.append(ident)
+            if len(self.seen) > MAX_SEEN:  # bounded offsets: beyond it, repeats after a restart
+                del self.seen[0]
         else:
             self.value, self.seen = value, [ident]
 

@@ -15,7 +15,12 @@ import pytest
 
 from connectors.api import ConfigError, ConnectError, SourceTask
 from connectors.plugins import default_registry
-from connectors.sources.http_poll import HttpPollSourceConnector, HttpPollSourceTask
+from connectors.sources.http_poll import (
+    MAX_SEEN,
+    Cursor,
+    HttpPollSourceConnector,
+    HttpPollSourceTask,
+)
 from connectors.sources.json_path import JsonPath
 from tests.support.sdk_harness import (
     MemoryOffsetStore,
@@ -256,3 +261,14 @@ def test_api_key_header_auth(api: tuple[Api, str], tasks: list[SourceTask]) -> N
     task = _start(tasks, config)
     assert [r.value["id"] for r in poll_until(task, 1)] == [0]
     assert state.requests[0]["auth"] is None
+
+
+def test_cursor_seen_list_is_bounded() -> None:
+    cursor = Cursor("t")
+    for i in range(MAX_SEEN + 5):
+        cursor.advance("t", f"d{i}")
+    assert len(cursor.seen) == MAX_SEEN
+    assert not cursor.is_new("t", f"d{MAX_SEEN + 4}") and cursor.is_new("t", "d0")
+    assert cursor.is_new("u", "d1") and not cursor.is_new("s", "zz")
+    cursor.advance("u", "x")
+    assert cursor.to_offset() == {"cursor": "u", "seen": ["x"]}
