@@ -220,8 +220,12 @@ class _Entry:
 class IngestBuffer:
     """The bounded, thread-safe queue between the REST layer and one task."""
 
-    def __init__(self, source: str, capacity: int, routing: _Routing, retry_after: int) -> None:
+    def __init__(
+        self, source: str, capacity: int, routing: _Routing, retry_after: int,
+        owner: str | None = None,
+    ) -> None:  # fmt: skip
         self.source, self.capacity, self.retry_after = source, capacity, retry_after
+        self.owner = owner
         self._routing = routing
         self._entries: deque[_Entry] = deque()
         self._cond = threading.Condition()
@@ -314,12 +318,18 @@ class IngestEndpoints:
 
     @classmethod
     def register(cls, buffer: IngestBuffer) -> None:
+        """Serve ``buffer.source``; a restarted task of the same connector takes over."""
         with cls._lock:
-            if buffer.source in cls._buffers:
-                msg = (f"Ingest source '{buffer.source}' is already served by another running "
-                       "connector; give this one a different ingest.source.")  # fmt: skip
+            old = cls._buffers.get(buffer.source)
+            if old is not None and (old.owner is None or old.owner != buffer.owner):
+                msg = (f"Ingest source '{buffer.source}' is already served by connector "
+                       f"'{old.owner}'; give this one a different ingest.source.")  # fmt: skip
                 raise ConnectError(msg)
             cls._buffers[buffer.source] = buffer
+        if old is not None:
+            error = IngestAborted(old._stopped_message(), old.retry_after)
+            for entry in old.close():
+                entry.ticket.abort(error)
 
     @classmethod
     def unregister(cls, buffer: IngestBuffer) -> None:
@@ -377,7 +387,7 @@ class HttpIngestSourceTask(SourceTask):
         self._batch: int = cfg["batch.size"]
         self._wait_s = cfg["poll.wait.ms"] / 1000
         buffer = IngestBuffer(self._source, cfg["buffer.max.events"], self._routing,
-                              cfg["retry.after.s"])  # fmt: skip
+                              cfg["retry.after.s"], owner=config.get("name"))  # fmt: skip
         IngestEndpoints.register(buffer)
         self._buffer = buffer
 

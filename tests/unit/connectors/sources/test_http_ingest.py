@@ -166,10 +166,22 @@ def test_resume_nothing_acknowledged_is_lost(tasks: list[SourceTask]) -> None:
     assert [r.value["n"] for r in written] == [1, 2, 3, 4]
 
 
-def test_two_tasks_cannot_share_a_source(tasks: list[SourceTask]) -> None:
-    _start(tasks)
-    with pytest.raises(ConnectError, match="already served"):
-        _start(tasks)
+def test_two_connectors_cannot_share_a_source(tasks: list[SourceTask]) -> None:
+    _start(tasks, name="one")
+    with pytest.raises(ConnectError, match="already served by connector 'one'"):
+        _start(tasks, name="two")
+
+
+def test_a_restarted_task_of_the_same_connector_takes_over(tasks: list[SourceTask]) -> None:
+    old = _start(tasks, name="one")
+    stranded = IngestEndpoints.offer("web", [{"n": 1}])
+    new = _start(tasks, name="one")  # the runtime started the new task before stopping the old
+    assert isinstance(stranded.exception(timeout=1), IngestAborted)
+    future = IngestEndpoints.offer("web", [{"n": 2}])
+    assert [r.value for r in poll_until(new, 1)] == [{"n": 2}]
+    assert future.result(timeout=1) == 1
+    old.stop()  # must not unregister the new task's endpoint
+    assert IngestEndpoints.sources() == ["web"]
 
 
 def test_concurrent_clients_all_get_their_acknowledgement(tasks: list[SourceTask]) -> None:
