@@ -96,6 +96,7 @@ def run_pipeline(work: Path, src: Path, lines: int, transforms: bool) -> dict[st
     }
     sink = {"connector.class": "FileStreamSink", "file": str(out), "topics": "lines"}
     started = time.perf_counter()
+    cpu_started = time.process_time()
     herder.put_connector_config("bench-source", source, allow_replace=False)
     herder.put_connector_config("bench-sink", sink, allow_replace=False)
     while (groups.committed("connect-bench-sink", "lines", 0) or 0) < lines:
@@ -105,11 +106,12 @@ def run_pipeline(work: Path, src: Path, lines: int, transforms: bool) -> dict[st
         if failed:
             raise RuntimeError(failed[0].get("trace"))
     elapsed = time.perf_counter() - started
+    cpu = time.process_time() - cpu_started
     herder.close()
     log.close()
     with out.open("rb") as f:
         written = sum(1 for _ in f)
-    return {"seconds": elapsed, "written": written, "rss_mb": vm_hwm_mb()}
+    return {"seconds": elapsed, "cpu_seconds": cpu, "written": written, "rss_mb": vm_hwm_mb()}
 
 
 def child(work: Path, lines: int, transforms: bool) -> dict[str, Any]:
@@ -158,6 +160,7 @@ def report(root: Path, lines: int) -> None:
             msg = f"{name}: only {result['written']} of {lines} lines reached the sink file"
             raise RuntimeError(msg)
         rows.append((name, lines / result["seconds"], result["rss_mb"], result["written"]))
+        print(f"  {name}: {result['seconds']:.2f} s wall, {result['cpu_seconds']:.2f} s CPU")
     print(f"{'scenario':<22} {'records/s':>12} {'x plain':>8} {'peak RSS':>10}  verdict")
     for name, rate, rss, _ in rows:
         ratio = rate / plain_rate

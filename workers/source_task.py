@@ -32,6 +32,9 @@ from workers.offset_store import OffsetStore, PartitionKey, partition_key
 from workers.states import TargetState
 from workers.task import TaskListener, TaskSetup, WorkerTask
 
+IDLE_COMMIT_S = 0.05
+"""A task whose source has nothing new commits early (at most this often)."""
+
 
 class _OffsetReader(OffsetStorageReader):
     def __init__(self, store: OffsetStore, connector: str) -> None:
@@ -84,6 +87,7 @@ class WorkerSourceTask(WorkerTask):
         self._dirty: set[tuple[str, int]] = set()
         self._known_topics: set[str] = set()
         self._next_commit = 0.0
+        self._last_commit = 0.0
         self._idle_wait = 0.0
         self._commit_record = False
 
@@ -112,6 +116,8 @@ class WorkerSourceTask(WorkerTask):
             self._send(records)
             self.setup.metrics.batch_seconds.observe(time.perf_counter() - started)
         else:
+            if self._pending and time.monotonic() - self._last_commit >= IDLE_COMMIT_S:
+                self.commit_offsets()  # nothing new upstream: make what was sent durable now
             self._idle_wait = min(max(self._idle_wait * 2, 0.001), 0.1)
             self.stopping.wait(self._idle_wait)
         if time.monotonic() >= self._next_commit:
@@ -233,7 +239,8 @@ class WorkerSourceTask(WorkerTask):
 
     def commit_offsets(self) -> None:
         """Fsync what was written since the last commit, then store the offsets."""
-        self._next_commit = time.monotonic() + self.setup.commit_interval_ms / 1000
+        self._last_commit = time.monotonic()
+        self._next_commit = self._last_commit + self.setup.commit_interval_ms / 1000
         if not self._pending and not self._dirty:
             return
         for topic, partition in self._dirty:
