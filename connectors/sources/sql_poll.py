@@ -13,6 +13,7 @@ be carried over. Values are Structs whose schema comes from the table's columns.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 import threading
 import time
@@ -59,6 +60,7 @@ from connectors.sources.sql_query import (
     to_offset_time,
 )
 
+log = logging.getLogger(__name__)
 VERSION = "1.0.0"
 _G_DB, _G_MODE, _G_OUT = "Database", "Mode", "Connector"
 _JDBC = {"postgresql": "postgresql+psycopg", "mysql": "mysql+pymysql", "sqlite": "sqlite"}
@@ -134,9 +136,12 @@ CONFIG_DEF = (
     .define("batch.max.rows", ConfigType.INT, 100, Range.at_least(1), Importance.LOW,
             "The most rows read by one query; more are read by the next poll at once.",
             group=_G_OUT, order=3)
+    .define("table.poll.interval.ms", ConfigType.LONG, 60000, Range.at_least(10),
+            Importance.LOW, "How often the table list is refreshed when copying every table "
+            "(new tables start being copied, dropped ones stop).", group=_G_OUT, order=4)
     .define("poll.wait.ms", ConfigType.LONG, 100, Range.between(0, 1000), Importance.LOW,
             "The longest poll() sleeps before returning an empty batch.", group=_G_OUT,
-            order=4)
+            order=5)
 )  # fmt: skip
 
 
@@ -199,11 +204,18 @@ def _db_error(exc: SQLAlchemyError, what: str) -> ConnectError:
 
 
 class SqlPollSourceConnector(SourceConnector):
-    """Lists the tables once and spreads them over the tasks (a query gets one task)."""
+    """Lists the tables and spreads them over the tasks (a query gets one task).
+
+    Copying every table (no table list), it lists them again every
+    ``table.poll.interval.ms`` and asks the runtime for new task configurations when tables
+    appear or disappear, as the JDBC source does.
+    """
 
     def __init__(self) -> None:
         self._config: dict[str, str] = {}
         self._tables: list[str] = []
+        self._stopping = threading.Event()
+        self._monitor: threading.Thread | None = None
 
     def version(self) -> str:
         return VERSION
@@ -220,6 +232,24 @@ class SqlPollSourceConnector(SourceConnector):
         self._tables = _tables(cfg, "table.whitelist", "table.include.list")
         if not cfg["query"] and not self._tables:
             self._tables = self._list_tables(cfg)
+            self._stopping.clear()
+            self._monitor = threading.Thread(target=self._watch_tables, args=(cfg,),
+                                             name="sql-poll-tables", daemon=True)  # fmt: skip
+            self._monitor.start()
+
+    def _watch_tables(self, cfg: Mapping[str, Any]) -> None:
+        """Reconfigure the tasks when the set of tables changes."""
+        while not self._stopping.wait(cfg["table.poll.interval.ms"] / 1000):
+            try:
+                tables = self._list_tables(cfg)
+            except ConnectError as exc:
+                log.warning("Listing the tables of %s failed: %s", cfg["connection.url"], exc)
+                continue
+            if tables != self._tables and not self._stopping.is_set():
+                log.info("Tables changed (%s -> %s); reconfiguring", self._tables, tables)
+                self._tables = tables
+                if self.context is not None:
+                    self.context.request_task_reconfiguration()
 
     @staticmethod
     def _list_tables(cfg: Mapping[str, Any]) -> list[str]:
@@ -244,7 +274,10 @@ class SqlPollSourceConnector(SourceConnector):
                 for i in range(count)]  # fmt: skip
 
     def stop(self) -> None:
-        """Nothing held between task configurations."""
+        self._stopping.set()
+        monitor, self._monitor = self._monitor, None
+        if monitor is not None:
+            monitor.join(timeout=5)
 
 
 class SqlPollSourceTask(SourceTask):

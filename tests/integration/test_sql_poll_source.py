@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import time
 import uuid
 from collections.abc import Iterator
 
@@ -15,6 +16,7 @@ from connectors.api import Schema, SourceRecord, Type
 from connectors.sources.sql_poll import SqlPollSourceConnector, SqlPollSourceTask
 from tests.fixtures.postgres import PostgresServer
 from tests.support.sdk_harness import (
+    HarnessConnectorContext,
     MemoryOffsetStore,
     ack,
     poll_for,
@@ -314,3 +316,22 @@ def test_missing_table_fails_with_a_clear_error(db_url: str) -> None:
     with pytest.raises(Exception, match="no_such_table"):
         poll_until(task, 1, timeout=2)
     task.stop()
+
+
+def test_new_tables_trigger_a_task_reconfiguration(db_url: str, engine: sa.Engine) -> None:
+    connector = SqlPollSourceConnector()
+    context = HarnessConnectorContext()
+    connector.initialize(context)
+    connector.start({"connection.url": db_url, "mode": "bulk", "topic.prefix": "p-",
+                     "table.poll.interval.ms": "50"})  # fmt: skip
+    try:
+        name = "fresh_" + uuid.uuid4().hex[:6]
+        with engine.begin() as conn:
+            conn.exec_driver_sql(f"CREATE TABLE {name} (id int)")
+        deadline = time.monotonic() + 5
+        while context.reconfigurations == 0 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert context.reconfigurations >= 1
+        assert name in ",".join(c["tables"] for c in connector.task_configs(3))
+    finally:
+        connector.stop()

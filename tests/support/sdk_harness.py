@@ -28,6 +28,7 @@ from concurrent.futures import Future
 from typing import Any
 
 from connectors.api import (
+    ConnectorContext,
     ConnectRecord,
     OffsetStorageReader,
     RecordMetadata,
@@ -228,3 +229,17 @@ class HarnessSinkTaskContext(SinkTaskContext):
 
     def producer(self) -> MemoryProducer | None:
         return self._producer
+
+
+class HarnessConnectorContext(ConnectorContext):
+    """Counts reconfiguration requests and keeps errors raised from connector threads."""
+
+    def __init__(self) -> None:
+        self.reconfigurations = 0
+        self.errors: list[Exception] = []
+
+    def request_task_reconfiguration(self) -> None:
+        self.reconfigurations += 1
+
+    def raise_error(self, error: Exception) -> None:
+        self.errors.append(error)
