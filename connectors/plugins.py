@@ -54,6 +54,8 @@ BUILTIN_PLUGIN_MODULES = (
     "connectors.sources",
     "connectors.sources.postgres_cdc",
     "connectors.sinks",
+    "connectors.sinks.elasticsearch",
+    "connectors.sinks.redis",
     "schemas.plugins",
 )
 BASES: dict[PluginType, type] = {
