@@ -75,6 +75,15 @@ def _config_map(body: Any, what: str) -> dict[str, Any]:
 
 
 def _collection_routes(router: APIRouter, herder: Herder) -> None:
+    @router.get("/health", summary="Worker health (KIP-1017)")
+    def health() -> Response:
+        return json_response(
+            {
+                "status": "healthy",
+                "message": "Worker has completed startup and is ready to handle requests.",
+            }
+        )
+
     @router.get("/connectors", summary="List connectors (optionally expanded)")
     def list_connectors(expand: Annotated[list[str] | None, Query()] = None) -> Response:
         names = herder.connectors()
@@ -110,8 +119,9 @@ def _collection_routes(router: APIRouter, herder: Herder) -> None:
             initial = TargetState.from_initial_state(body.get("initial_state"))
         except ValueError as exc:
             raise BadRequestError(str(exc)) from None
-        _, info = await _run(herder.put_connector_config, name.strip(), config,
-                             allow_replace=False, initial=initial)  # fmt: skip
+        _, info = await _run(
+            herder.put_connector_config, name.strip(), config, allow_replace=False, initial=initial
+        )
         return json_response(info, 201, {"Location": f"/connectors/{name.strip()}"})
 
 
@@ -133,8 +143,9 @@ def _connector_routes(router: APIRouter, herder: Herder) -> None:
     async def put_config(name: str, request: Request) -> Response:
         config = _config_map(await read_json(request), "The request body")
         created, info = await _run(herder.put_connector_config, name, config, allow_replace=True)
-        return json_response(info, 201 if created else 200,
-                             {"Location": f"/connectors/{name}"} if created else None)  # fmt: skip
+        return json_response(
+            info, 201 if created else 200, {"Location": f"/connectors/{name}"} if created else None
+        )
 
     @router.patch("/connectors/{name}/config", summary="Patch a connector config")
     async def patch_config(name: str, request: Request) -> Response:

@@ -180,3 +180,8 @@ def test_metrics_and_loggers(hub_client: httpx.Client) -> None:
     assert hub_client.get("/admin/loggers/workers").json()["level"] == "DEBUG"
     hub_client.put("/admin/loggers/workers", json={"level": "INFO"})
     assert hub_client.put("/admin/loggers/workers", json={}).status_code == 400
+
+
+def test_health(hub_client: httpx.Client) -> None:
+    resp = hub_client.get("/health")
+    assert resp.status_code == 200 and resp.json()["status"] == "healthy"

@@ -110,3 +110,25 @@ def test_failed_task_restarts_automatically_with_backoff(tmp_path: Path) -> None
                  == 2, what="two automatic restarts")  # fmt: skip
         wait_for(lambda: task_state(herder, "src7") == "FAILED")
         assert len(_read(herder, "u")) >= 5
+
+
+def test_topics_regex_spreads_partitions_over_tasks_in_order(tmp_path: Path) -> None:
+    with herder_on(tmp_path) as herder:
+        herder.log.create_topic("events-a", 3)
+        herder.log.create_topic("events-b", 1)
+        herder.put_connector_config("ra", source("events-a", 60), allow_replace=False)
+        herder.put_connector_config("rb", source("events-b", 30), allow_replace=False)
+        config = sink("", **{"topics.regex": "events-.*", "tasks.max": "2"})
+        del config["topics"]
+        herder.put_connector_config("rx", config, allow_replace=False)
+        wait_for(lambda: len(plugins.values("rx")) == 90, what="90 records from both topics")
+        by_partition: dict[tuple[str, int], list[int]] = {}
+        for record in plugins.COLLECTED["rx"]:
+            by_partition.setdefault((record.topic, record.kafka_partition or 0), []).append(
+                record.kafka_offset
+            )
+        assert len(by_partition) == 4
+        for offsets in by_partition.values():
+            assert offsets == sorted(offsets), "in order per partition"
+        tasks = [herder.worker.tasks[t] for t in herder.worker.tasks_of("rx")]
+        assert sorted(len(t.positions) for t in tasks) == [2, 2]  # type: ignore[attr-defined]
