@@ -37,6 +37,7 @@ from hub.core_log.errors import (
     CorruptRecordError,
     InvalidPartitionsError,
     InvalidRequestError,
+    LogError,
     RecordTooLargeError,
     TopicAlreadyExistsError,
     UnknownTopicOrPartitionError,
@@ -208,12 +209,24 @@ class Log:
         for leftover in self.data_dir.glob(f"*{DELETED_SUFFIX}"):
             shutil.rmtree(leftover, ignore_errors=True)  # a delete_topic cut short
         for path in sorted((self.data_dir / TOPICS_DIR).glob("*.json")):
-            meta = orjson.loads(path.read_bytes())
-            overrides = {str(k): str(v) for k, v in meta["configs"].items()}
-            topic = self._new_topic(meta["name"], overrides)
-            for p in range(int(meta["partitions"])):
+            name, partitions, overrides = self._read_meta(path)
+            topic = self._new_topic(name, overrides)
+            self._topics[topic.name] = topic  # registered first so a failure closes its partitions
+            for p in range(partitions):
                 topic.partitions.append(self._open_partition(topic, p))
-            self._topics[topic.name] = topic
+
+    @staticmethod
+    def _read_meta(path: Path) -> tuple[str, int, dict[str, str]]:
+        try:
+            meta = orjson.loads(path.read_bytes())
+            overrides = validate_configs({str(k): str(v) for k, v in meta["configs"].items()})
+            return str(meta["name"]), int(meta["partitions"]), overrides
+        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError, LogError) as exc:
+            msg = (
+                f"Topic metadata {path} is unreadable ({exc}); restore it from a backup, or "
+                "delete it together with its <topic>-<partition> directories to drop the topic."
+            )
+            raise LogError(msg) from exc
 
     def _new_topic(self, name: str, overrides: dict[str, str]) -> _Topic:
         config = TopicConfig.parse(effective_configs(overrides, self.defaults))

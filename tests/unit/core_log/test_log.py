@@ -12,6 +12,7 @@ from hub.core_log import (
     InvalidPartitionsError,
     InvalidTopicError,
     Log,
+    LogError,
     OffsetOutOfRangeError,
     ProduceRecord,
     RecordTooLargeError,
@@ -344,3 +345,20 @@ def test_partition_append_gathers_a_batch_given_in_parts(log: Log) -> None:
     with pytest.raises(Exception, match="header claims"):
         log.partition("t", 0).append(parts[:-1], 50)
     assert log.end_offset("t", 0) == 50
+
+
+def test_unreadable_topic_metadata_is_reported_and_lock_released(data_dir: Path) -> None:
+    with Log(data_dir) as log:
+        log.create_topic("good")
+        log.create_topic("bad")
+    (data_dir / ".topics" / "bad.json").write_text('{"name": "bad", "partit')
+    with pytest.raises(LogError, match=r"bad\.json is unreadable"):
+        Log(data_dir)
+    (data_dir / ".topics" / "bad.json").write_text(
+        '{"name": "bad", "partitions": 1, "configs": {"retention.ms": "soon"}}'
+    )
+    with pytest.raises(LogError, match=r"retention\.ms"):
+        Log(data_dir)
+    (data_dir / ".topics" / "bad.json").unlink()
+    with Log(data_dir) as log:  # the failed opens released the lock
+        assert log.list_topics() == ["good"]
