@@ -13,6 +13,7 @@ after it are still delivered.
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from collections.abc import Callable, Mapping
@@ -22,6 +23,8 @@ from typing import Any
 from connectors.api import (
     ErrantRecordReporter,
     Headers,
+    RecordProducer,
+    RetriableError,
     SchemaAndValue,
     SinkRecord,
     SinkTask,
@@ -38,9 +41,11 @@ from workers.errors import (
     Stage,
     ToleranceExceeded,
 )
+from workers.producer import LogRecordProducer
 from workers.states import TargetState
 from workers.task import TaskListener, TaskSetup, WorkerTask
 
+_log = logging.getLogger("workers.sink_task")
 FETCH_BYTES = 1 << 20
 Fetched = tuple[TopicPartition, list[Record]]
 LONG_POLL_MS = 500
@@ -76,6 +81,9 @@ class _Context(SinkTaskContext):
 
     def errant_record_reporter(self) -> ErrantRecordReporter | None:
         return self.owner.errant if self.owner.setup.errors.tolerance_all else None
+
+    def producer(self) -> RecordProducer | None:
+        return self.owner.producer()
 
 
 class _Errant(ErrantRecordReporter):
@@ -132,6 +140,7 @@ class WorkerSinkTask(WorkerTask):
         self.task: SinkTask | None = None
         self._raw: list[Record] = []
         self._ahead: dict[TopicPartition, list[Record]] = {}
+        self._producer: LogRecordProducer | None = None
         self._records: list[SinkRecord] = []
 
     def initialize(self) -> None:
@@ -405,7 +414,17 @@ class WorkerSinkTask(WorkerTask):
         current = {tp: pos for tp, pos in self.positions.items()}
         if current == self.committed:
             return
-        safe = self.task.pre_commit(current)
+        try:
+            safe = self.task.pre_commit(current)
+        except RetriableError as exc:
+            _log.warning(
+                "task %s could not make its records durable (%s); rewinding to the "
+                "last committed offsets to deliver them again",
+                self.id,
+                exc,
+            )
+            self._rewind()
+            return
         changed = {
             (tp.topic, tp.partition): o
             for tp, o in safe.items()
@@ -414,6 +433,24 @@ class WorkerSinkTask(WorkerTask):
         if changed:
             self.groups.commit(self.group, changed)
         self.committed.update({TopicPartition(*tp): o for tp, o in safe.items()})
+
+    def _rewind(self) -> None:
+        """Go back to the committed offsets (Kafka's WorkerSinkTask after a failed commit)."""
+        self._ahead.clear()
+        for tp in self.positions:
+            if tp in self.committed:
+                self.positions[tp] = self.committed[tp]
+
+    def producer(self) -> RecordProducer:
+        """The task's producer onto the log, created on first use."""
+        if self._producer is None:
+            partitions = int(
+                self.setup.connector_config.get("topic.creation.default.partitions") or 1
+            )
+            self._producer = LogRecordProducer(
+                self.log, self.setup.plugins, partitions, self.on_topic
+            )
+        return self._producer
 
     def on_pause(self) -> None:
         self.commit_offsets()
