@@ -32,7 +32,12 @@ from connectors.api import (
     ValidString,
     config_infos,
 )
-from connectors.plugins import PluginRegistry, build_chain, converter_from_config
+from connectors.plugins import (
+    PluginRegistry,
+    build_chain,
+    chain_config_def,
+    converter_from_config,
+)
 
 COMMON, TRANSFORMS, PREDICATES, ERRORS = "Common", "Transforms", "Predicates", "Error Handling"
 DEFAULT_KEY_CONVERTER = "org.apache.kafka.connect.json.JsonConverter"
@@ -331,7 +336,10 @@ def validate_config(registry: PluginRegistry, config: Mapping[str, Any]) -> Vali
         result.add_errors(config, {"connector.class": [problem]})
     if cls is not None:
         _validate_connector(result, cls, config)
-    result.add_errors(config, _validate_plugins(registry, config))
+    _validate_chain_keys(result, registry, config)
+    chain_errors = _validate_plugins(registry, config)
+    already = result.errors
+    result.add_errors(config, {k: v for k, v in chain_errors.items() if k not in already})
     if is_sink:
         result.add_errors(config, _validate_topics(config))
     return result
@@ -346,6 +354,24 @@ def _validate_connector(result: Validation, cls: type, config: Mapping[str, Any]
         result.add_errors(config, {"connector.class": [f"{cls.__name__} failed: {exc}"]})
         return
     result.definition = result.definition.merge(own)
+    known = {v.name for v in result.values}
+    for v in values:
+        if v.name in known:
+            result.add_errors(config, {v.name: v.errors} if v.errors else {})
+        else:
+            result.values.append(v)
+
+
+def _validate_chain_keys(
+    result: Validation, registry: PluginRegistry, config: Mapping[str, Any]
+) -> None:
+    """Every transform's and predicate's own keys, shown and checked like Kafka does."""
+    try:
+        chain_def = chain_config_def(config, registry)
+        values = chain_def.validate(config)
+    except Exception:  # a plugin that cannot describe itself; build_chain reports it below
+        return
+    result.definition = result.definition.merge(chain_def)
     known = {v.name for v in result.values}
     for v in values:
         if v.name in known:

@@ -77,3 +77,16 @@ def test_reverse_transform_puts_placeholders_back() -> None:
     generated = {"password": "s3cret", "host": "db", "table": "t"}
     assert reverse_transform(raw, resolved, generated) == {
         "password": "${env:PW}", "host": "db", "table": "t"}  # fmt: skip
+
+
+def test_validation_shows_each_transforms_own_keys() -> None:
+    config = {"name": "n", "connector.class": "CollectingSink", "topics": "a",
+              "transforms": "x,y", "transforms.x.type": "InsertField$Value",
+              "transforms.x.static.field": "f", "transforms.y.type": "Nope"}  # fmt: skip
+    result = validate_config(registry(), config)
+    assert list(result.errors) == ["transforms.y.type"]
+    infos = result.infos("CollectingSink")
+    assert infos["error_count"] == 1
+    assert "Transforms: x" in infos["groups"]
+    names = {c["definition"]["name"] for c in infos["configs"]}
+    assert {"transforms.x.static.field", "transforms.x.static.value"} <= names
