@@ -31,6 +31,7 @@ COLLECTED: dict[str, list[SinkRecord]] = {}
 FLUSHED: dict[str, dict[TopicPartition, int]] = {}
 COMMITTED: dict[str, list[int]] = {}
 PUT_FAILURES: dict[str, int] = {}
+METADATA: dict[str, list[RecordMetadata | None]] = {}
 _lock = threading.Lock()
 
 
@@ -101,7 +102,8 @@ class CountingTask(SourceTask):
             COMMITTED.setdefault(self.name, []).append(self.next)
 
     def commit_record(self, record: SourceRecord, metadata: RecordMetadata | None) -> None:
-        return
+        with _lock:
+            METADATA.setdefault(self.name, []).append(metadata)
 
     def stop(self) -> None:
         return
@@ -118,6 +120,7 @@ class CollectingSink(SinkConnector):
             ConfigDef()
             .define("fail.value", ConfigType.INT, -1, documentation="n whose put raises")
             .define("retriable.failures", ConfigType.INT, 0, documentation="transient puts")
+            .define("errant.value", ConfigType.INT, -1, documentation="n reported as errant")
         )
 
     def start(self, config: Mapping[str, str]) -> None:
@@ -142,6 +145,7 @@ class CollectingTask(SinkTask):
     def start(self, config: Mapping[str, str]) -> None:
         self.name = config["name"]
         self.fail_value = int(config.get("fail.value", -1))
+        self.errant_value = int(config.get("errant.value", -1))
         with _lock:
             PUT_FAILURES.setdefault(self.name, int(config.get("retriable.failures", 0)))
 
@@ -151,12 +155,20 @@ class CollectingTask(SinkTask):
                 PUT_FAILURES[self.name] -= 1
                 msg = "transient failure"
                 raise RetriableError(msg)
+        kept = []
         for r in records:
+            if isinstance(r.value, dict) and r.value.get("n") == self.errant_value:
+                assert self.context is not None
+                reporter = self.context.errant_record_reporter()
+                assert reporter is not None
+                reporter.report(r, ValueError("errant")).result(timeout=5)
+                continue
+            kept.append(r)
             if isinstance(r.value, dict) and r.value.get("n") == self.fail_value:
                 msg = f"cannot write {r.value}"
                 raise ValueError(msg)
         with _lock:
-            COLLECTED.setdefault(self.name, []).extend(records)
+            COLLECTED.setdefault(self.name, []).extend(kept)
 
     def flush(self, current_offsets: Mapping[TopicPartition, int]) -> None:
         with _lock:

@@ -132,3 +132,23 @@ def test_topics_regex_spreads_partitions_over_tasks_in_order(tmp_path: Path) -> 
             assert offsets == sorted(offsets), "in order per partition"
         tasks = [herder.worker.tasks[t] for t in herder.worker.tasks_of("rx")]
         assert sorted(len(t.positions) for t in tasks) == [2, 2]  # type: ignore[attr-defined]
+
+
+def test_commit_record_gets_where_each_record_was_written(tmp_path: Path) -> None:
+    with herder_on(tmp_path) as herder:
+        herder.put_connector_config("cr", source("cr", 12), allow_replace=False)
+        wait_for(lambda: len(plugins.METADATA.get("cr", [])) == 12)
+        offsets = [m.offset for m in plugins.METADATA["cr"] if m is not None]
+        assert offsets == list(range(12))
+        assert {m.topic for m in plugins.METADATA["cr"] if m is not None} == {"cr"}
+
+
+def test_errant_record_reporter_sends_to_the_dlq(tmp_path: Path) -> None:
+    errors = {"errors.tolerance": "all", "errors.deadletterqueue.topic.name": "edlq",
+              "errant.value": "2"}  # fmt: skip
+    with herder_on(tmp_path) as herder:
+        herder.put_connector_config("es", source("e", 5), allow_replace=False)
+        herder.put_connector_config("ek", sink("e", **errors), allow_replace=False)
+        wait_for(lambda: len(plugins.values("ek")) == 4)
+        dead = wait_for(lambda: herder.log.has_topic("edlq") and _read(herder, "edlq"))
+        assert orjson.loads(dead[0].value) == {"n": 2}
