@@ -19,6 +19,7 @@ import traceback
 from collections.abc import Mapping
 from typing import Any
 
+from connectors.api import SinkConnector
 from connectors.plugins import PluginRegistry, default_registry
 from hub.core_log import GroupOffsets, Log
 from workers.backing import Backing, LogBacking, MemoryBacking
@@ -238,7 +239,8 @@ class Herder:
 
     # -- REST operations ------------------------------------------------------------------
 
-    def _require(self, name: str) -> dict[str, str]:
+    def require(self, name: str) -> dict[str, str]:
+        """The raw config of ``name``; NotFoundError (404) if there is no such connector."""
         config = self.configs.config(name)
         if config is None:
             raise connector_not_found(name)
@@ -314,17 +316,15 @@ class Herder:
         return {k: HIDDEN if k in secret and "${" not in v else v for k, v in config.items()}
 
     def connector_config(self, name: str) -> dict[str, str]:
-        return self.masked(self._require(name))
+        return self.masked(self.require(name))
 
     def connector_type(self, name: str) -> str:
         try:
-            cls = self.registry.connector_class(str(self._require(name)["connector.class"]))
+            cls = self.registry.connector_class(str(self.require(name)["connector.class"]))
         except NotFoundError:
             raise
         except Exception:
             return "unknown"
-        from connectors.api import SinkConnector
-
         return "sink" if issubclass(cls, SinkConnector) else "source"
 
     def connector_info(self, name: str) -> dict[str, Any]:
@@ -335,14 +335,14 @@ class Herder:
         return {"name": name, "config": config, "tasks": tasks, "type": self.connector_type(name)}
 
     def task_infos(self, name: str) -> list[dict[str, Any]]:
-        self._require(name)
+        self.require(name)
         return [
             {"id": {"connector": name, "task": i}, "config": self.masked(c)}
             for i, c in enumerate(self.configs.task_configs(name))
         ]
 
     def status(self, name: str) -> dict[str, Any]:
-        self._require(name)
+        self.require(name)
         conn = self.statuses.connector(name) or Status(State.UNASSIGNED, self.worker_id)
         tasks = []
         if self.configs.target_state(name) is not TargetState.STOPPED:
@@ -358,7 +358,7 @@ class Herder:
         }
 
     def task_status(self, name: str, task: int) -> dict[str, Any]:
-        self._require(name)
+        self.require(name)
         status = self.statuses.task(TaskId(name, task))
         if status is None or task >= len(self.configs.task_configs(name)):
             msg = f"No status found for task {name}-{task}"
@@ -367,7 +367,7 @@ class Herder:
 
     def progress(self, name: str) -> dict[str, Any]:
         """Progress of long work per task (``GET /connectors/{n}/progress``, cdchub)."""
-        self._require(name)
+        self.require(name)
         tasks = []
         for task_id in self.worker.tasks_of(name):
             task = self.worker.tasks.get(task_id)
@@ -376,7 +376,7 @@ class Herder:
 
     def pause(self, name: str) -> None:
         with self._lock:
-            self._require(name)
+            self.require(name)
             if self.configs.target_state(name) is TargetState.STOPPED:
                 self.configs.put_target_state(name, TargetState.PAUSED)
                 self._start_connector(name)
@@ -388,7 +388,7 @@ class Herder:
 
     def resume(self, name: str) -> None:
         with self._lock:
-            self._require(name)
+            self.require(name)
             previous = self.configs.target_state(name)
             self.configs.put_target_state(name, TargetState.STARTED)
             if previous is TargetState.STOPPED or name not in self.worker.connectors:
@@ -399,7 +399,7 @@ class Herder:
 
     def stop(self, name: str) -> None:
         with self._lock:
-            self._require(name)
+            self.require(name)
             self.configs.put_target_state(name, TargetState.STOPPED)
             self._stop_everything(name)
             self._enter_stopped(name)
@@ -407,7 +407,7 @@ class Herder:
     def delete(self, name: str) -> None:
         """Remove the connector; its source offsets and sink group offsets are kept."""
         with self._lock:
-            self._require(name)
+            self.require(name)
             self._stop_everything(name)
             self.configs.remove_connector(name)
             self.statuses.remove_connector(name)
@@ -415,12 +415,12 @@ class Herder:
     def restart_connector(self, name: str) -> None:
         """Legacy restart (no flags): restart the Connector instance only."""
         with self._lock:
-            self._require(name)
+            self.require(name)
             if self.configs.target_state(name) is TargetState.STOPPED:
                 return
             self.worker.stop_connector(name)
             try:
-                self.worker.start_connector(name, self._require(name))
+                self.worker.start_connector(name, self.require(name))
             except Exception as exc:
                 self._set_connector_status(
                     name, State.FAILED, "".join(traceback.format_exception(exc))
@@ -467,7 +467,7 @@ class Herder:
 
     def restart_task(self, name: str, task: int) -> None:
         with self._lock:
-            self._require(name)
+            self.require(name)
             configs = self.configs.task_configs(name)
             if task >= len(configs) or task < 0:
                 msg = f"Task {name}-{task} not found"

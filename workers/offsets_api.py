@@ -37,7 +37,7 @@ def _message(action: str, external: bool) -> dict[str, str]:
 
 def get_offsets(herder: Herder, name: str) -> dict[str, Any]:
     """ConnectorOffsets of a source (offsets topic) or sink (consumer group) connector."""
-    herder._require(name)
+    herder.require(name)
     group = f"connect-{name}"
     if herder.connector_type(name) == "sink":
         rows = [
@@ -59,7 +59,7 @@ def _group_partitions(herder: Herder, group: str) -> list[tuple[str, int]]:
 
 
 def _require_stopped(herder: Herder, name: str) -> None:
-    herder._require(name)
+    herder.require(name)
     if herder.configs.target_state(name) is not TargetState.STOPPED:
         raise BadRequestError(NOT_STOPPED.replace("{name}", name))
 

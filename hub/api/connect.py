@@ -150,7 +150,7 @@ def _connector_routes(router: APIRouter, herder: Herder) -> None:
     @router.patch("/connectors/{name}/config", summary="Patch a connector config")
     async def patch_config(name: str, request: Request) -> Response:
         patch = _config_map(await read_json(request), "The request body")
-        current = herder._require(name)
+        current = herder.require(name)
         merged = {**current, **patch}
         merged = {k: v for k, v in merged.items() if v is not None}
         _, info = await _run(herder.put_connector_config, name, merged, allow_replace=True)
@@ -210,12 +210,12 @@ def _task_routes(router: APIRouter, herder: Herder) -> None:
 
     @router.get("/connectors/{name}/topics", summary="Topics the connector used")
     def topics(name: str) -> Response:
-        herder._require(name)
+        herder.require(name)
         return json_response({name: {"topics": herder.statuses.topics(name)}})
 
     @router.put("/connectors/{name}/topics/reset", status_code=202)
     def reset_topics(name: str) -> Response:
-        herder._require(name)
+        herder.require(name)
         herder.statuses.reset_topics(name)
         return no_content(202)
 
