@@ -18,6 +18,7 @@ import anyio.to_thread
 from fastapi import FastAPI
 
 import hub
+from hub.api.bodies import BodySizeLimit
 from hub.api.errors import install_error_handlers
 from hub.services import HubServices
 
@@ -39,6 +40,10 @@ Register = Callable[[FastAPI, HubServices], None]
 # while they wait; anyio's default of 40 would let 40 idle long-polls stall the
 # whole API.
 WORKER_THREADS = 256
+
+# A produce request is held in memory while it is parsed; refuse bodies far
+# beyond any sensible batch (a topic's max.message.bytes defaults to 1 MiB).
+MAX_BODY_SIZE = 64 << 20
 
 DESCRIPTION = """\
 REST API of one cdchub process: topics, produce/consume, consumer groups, and
@@ -75,13 +80,19 @@ async def _lifespan(_: FastAPI) -> AsyncIterator[None]:
     yield
 
 
-def create_app(services: HubServices, *, router_modules: Sequence[str] = ROUTER_MODULES) -> FastAPI:
+def create_app(
+    services: HubServices,
+    *,
+    router_modules: Sequence[str] = ROUTER_MODULES,
+    max_body_size: int = MAX_BODY_SIZE,
+) -> FastAPI:
     """Create the application serving ``services`` (which the caller owns and closes).
 
     Args:
         services: the process's log and friends, shared by every router.
         router_modules: modules whose ``register`` mounts their routes; tests may
             pass a subset.
+        max_body_size: larger request bodies are refused with 413 before being read.
     """
     app = FastAPI(
         title="cdchub",
@@ -89,6 +100,7 @@ def create_app(services: HubServices, *, router_modules: Sequence[str] = ROUTER_
         description=DESCRIPTION,
         lifespan=_lifespan,
     )
+    app.add_middleware(BodySizeLimit, max_bytes=max_body_size)
     app.state.services = services
     install_error_handlers(app)
     for name in router_modules:

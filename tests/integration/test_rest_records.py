@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -13,9 +14,11 @@ import httpx
 import orjson
 import pytest
 
+from hub.config import HubConfig
 from hub.core_log import Log, partition_for_key
+from hub.services import HubServices
 from tests.fixtures.http import api_error as error
-from tests.fixtures.hub import running_hub
+from tests.fixtures.hub import running_hub, running_services
 
 
 def produce(client: httpx.Client, topic: str, *records: dict[str, Any]) -> list[dict[str, int]]:
@@ -304,3 +307,25 @@ def test_many_long_polls_do_not_stall_the_api(
         assert time.monotonic() - started < 2.5
         for poll in polls:
             assert [r["value"] for r in poll.result().json()] == ["wake up"]
+
+
+def test_oversized_bodies_are_413_before_being_read(tmp_path: Path) -> None:
+    def chunks() -> Iterator[bytes]:
+        yield b'{"records": [{"value": "'
+        for _ in range(5):
+            yield b"x" * 500
+        yield b'"}]}'
+
+    with HubServices.open(HubConfig(data_dir=tmp_path)) as services:
+        services.log.create_topic("t")
+        with (
+            running_services(services, max_body_size=1000) as url,
+            httpx.Client(base_url=url) as client,
+        ):
+            message = error(client.post("/topics/t/records", content=b"x" * 2000), 413, 41302)
+            assert "(2000 bytes) exceeds the 1000 bytes" in message
+            error(
+                client.post("/topics/t/records", content=chunks()), 413, 41302
+            )  # no Content-Length
+            error(client.post("/topics", content=chunks()), 413, 41302)
+            assert produce(client, "t", {"value": "small"}) == [{"partition": 0, "offset": 0}]
