@@ -8,7 +8,8 @@ Rules (Confluent's sink where it has one):
   older event replayed after a newer one (409, counted and ignored);
 * ``write.method=upsert`` - and any row with TOAST placeholders - is a partial ``update``
   with ``doc_as_upsert``: the fields not sent stay as stored;
-* deletes are versioned like inserts; data streams get ``create`` ops with ``@timestamp``.
+* deletes are versioned like inserts; data streams get one ``create`` per event (id
+  topic+partition+offset) with ``@timestamp``, and no deletes (append-only).
 """
 
 from __future__ import annotations
@@ -109,7 +110,13 @@ class OpBuilder:
         return Op(record, action, index, doc_id, b"%b\n%b\n" % (head, dumps(row)))
 
     def _doc_id(self, record: SinkRecord) -> str | None:
-        if self.s.key_ignore or record.topic in self.s.topic_key_ignore:
+        """The record key as text, or topic+partition+offset.
+
+        The latter with key.ignore, and for data streams: there every event is its own
+        document, and a retried create of it is a harmless 409.
+        """
+        ignored = self.s.key_ignore or record.topic in self.s.topic_key_ignore
+        if ignored or self.s.stream_type != "none":
             return f"{record.topic}+{record.kafka_partition}+{record.kafka_offset}"
         if record.key is None:
             msg = (
