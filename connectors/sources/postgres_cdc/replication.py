@@ -74,6 +74,9 @@ class ReplicationConnection:
             raise ReplicationError(msg)
         self.received_lsn = 0
         self.flushed_lsn = 0
+        #: Set by the caller when everything received so far is durable or irrelevant: a
+        #: keepalive's position may then be confirmed (lets idle slots and shutdowns proceed).
+        self.idle = False
         self._last_status = 0.0
 
     def command(self, sql: str) -> list[tuple[str | None, ...]]:
@@ -121,12 +124,16 @@ class ReplicationConnection:
             if size > 0:
                 msg = bytes(data)
                 if msg[:1] == b"w":
+                    self.idle = False
                     start, end, _ = _XLOG.unpack_from(msg, 1)
                     self.received_lsn = max(self.received_lsn, end)
                     return XLogData(start, end, msg[25:])
                 if msg[:1] == b"k":
                     end, _, reply = _KEEPALIVE.unpack_from(msg, 1)
                     self.received_lsn = max(self.received_lsn, end)
+                    if self.idle and end > self.flushed_lsn:
+                        self.flushed_lsn = end
+                        reply = 1
                     if reply:
                         self.send_status(force=True)
                 continue

@@ -72,6 +72,7 @@ class PostgresCdcTask(SourceTask):
         self.snapshotter: Snapshotter | None = None
         self.finished = False
         self._confirm_lsn = 0
+        self._acked_since_commit = False
         self._failures = 0
         self._retry_at = 0.0
         self._next_beat = 0.0
@@ -236,6 +237,7 @@ class PostgresCdcTask(SourceTask):
         timeout = self.cfg["poll.interval.ms"] / 1000
         handle = self.stream.handle
         while len(out) < limit:
+            repl.idle = not out and self._idle()
             data = repl.read(timeout)
             if data is None:
                 break
@@ -305,7 +307,17 @@ class PostgresCdcTask(SourceTask):
 
     # -- durability ------------------------------------------------------------------------
 
+    def _idle(self) -> bool:
+        """True when every change received so far is durable (or was not captured)."""
+        return (
+            self.stream.tx is None
+            and self.stream.tracker.idle
+            and not self._acked_since_commit
+            and self._confirm_lsn >= self.stream.tracker.appended_lsn
+        )
+
     def commit_record(self, record: SourceRecord, metadata: RecordMetadata | None) -> None:
+        self._acked_since_commit = True
         key = track_key(record.source_offset)
         if key is not None:
             self.stream.tracker.acked(key)
@@ -313,6 +325,7 @@ class PostgresCdcTask(SourceTask):
     def commit(self) -> None:
         """Everything acked so far is fsynced now: the slot may move up to it."""
         self._confirm_lsn = max(self._confirm_lsn, self.stream.tracker.appended_lsn)
+        self._acked_since_commit = False
 
     def stop(self) -> None:
         self._close_stream()
