@@ -22,9 +22,15 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol, TypeVar
 
-from connectors.api import ConnectError, ConnectRecord
+from connectors.api import (
+    ConnectError,
+    ConnectRecord,
+    TransformationChain,
+    TransformationStage,
+)
 
 T = TypeVar("T")
+R = TypeVar("R", bound=ConnectRecord)
 _log = logging.getLogger("workers.errors")
 
 
@@ -184,3 +190,34 @@ class RetryWithToleranceOperator:
             )
             raise ToleranceExceeded(msg) from context.error
         self.tolerated += 1
+
+
+def class_name(obj: object) -> str:
+    """The full class name of a plugin, as ``__connect.errors.class.name`` shows it."""
+    cls = type(obj)
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def apply_chain(
+    operator: RetryWithToleranceOperator,
+    chain: TransformationChain[Any],
+    record: R,
+    context: Callable[[object], ErrorContext],
+) -> tuple[R | None, bool]:
+    """Apply the chain stage by stage under ``operator``; (record or None, tolerated failure).
+
+    Each stage gets its own error context, so a failure names the transform that failed.
+    """
+    current: Any = record
+    for stage in chain.stages:
+        done = operator.execute(_boxed_apply(stage, current), context(stage.transformation))
+        if done is None:
+            return None, True
+        current = done[0]
+        if current is None:
+            return None, False
+    return current, False
+
+
+def _boxed_apply(stage: TransformationStage[Any], record: Any) -> Callable[[], tuple[Any]]:
+    return lambda: (stage.apply(record),)

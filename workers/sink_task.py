@@ -40,6 +40,8 @@ from workers.errors import (
     RetryWithToleranceOperator,
     Stage,
     ToleranceExceeded,
+    apply_chain,
+    class_name,
 )
 from workers.producer import LogRecordProducer
 from workers.states import TargetState
@@ -314,7 +316,7 @@ class WorkerSinkTask(WorkerTask):
     ) -> ErrorContext:
         return ErrorContext(
             stage,
-            type(plugin).__name__,
+            class_name(plugin),
             Exception(),
             None,
             rec.key,
@@ -359,9 +361,13 @@ class WorkerSinkTask(WorkerTask):
             timestamp_type=TimestampType.CREATE_TIME,
             headers=headers[0],
         )
-        ctx = self._context(Stage.TRANSFORMATION, p.chain, tp, rec)
-        ctx.record = record
-        return self.operator.execute(lambda: p.chain.apply(record), ctx)
+
+        def context(plugin: object) -> ErrorContext:
+            ctx = self._context(Stage.TRANSFORMATION, plugin, tp, rec)
+            ctx.record = record
+            return ctx
+
+        return apply_chain(self.operator, p.chain, record, context)[0]
 
     def _put(self, records: list[SinkRecord], raws: list[Record]) -> None:
         task = self.task
@@ -394,7 +400,7 @@ class WorkerSinkTask(WorkerTask):
             )
         ctx = ErrorContext(
             Stage.TASK_PUT,
-            type(self.task).__name__,
+            class_name(self.task),
             error,
             record,
             topic=record.original_topic,

@@ -27,6 +27,8 @@ from workers.errors import (
     LogReporter,
     RetryWithToleranceOperator,
     Stage,
+    apply_chain,
+    class_name,
 )
 from workers.offset_store import OffsetStore, PartitionKey, partition_key
 from workers.states import TargetState
@@ -187,14 +189,14 @@ class WorkerSourceTask(WorkerTask):
         """Re-run the stages one by one under the error operator (retries, DLQ, FAILED)."""
         plugins = self.setup.plugins
         self.setup.metrics.failed.inc()
-        ctx = ErrorContext(
-            Stage.TRANSFORMATION,
-            type(plugins.chain).__name__,
-            Exception(),
+        out, _ = apply_chain(
+            self.operator,
+            plugins.chain,
             record,
-            topic=record.topic,
+            lambda plugin: ErrorContext(
+                Stage.TRANSFORMATION, class_name(plugin), Exception(), record, topic=record.topic
+            ),
         )
-        out = self.operator.execute(lambda: plugins.chain.apply(record), ctx)
         if out is None:
             return record.topic, None
         stages: list[tuple[Stage, Any, Callable[[], Any]]] = [
@@ -214,7 +216,7 @@ class WorkerSourceTask(WorkerTask):
         ]
         results = []
         for stage, plugin, fn in stages:
-            ctx = ErrorContext(stage, type(plugin).__name__, Exception(), record, topic=out.topic)
+            ctx = ErrorContext(stage, class_name(plugin), Exception(), record, topic=out.topic)
             done = self.operator.execute(_boxed(fn), ctx)
             if done is None:
                 return out.topic, None

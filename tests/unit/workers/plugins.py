@@ -24,6 +24,7 @@ from connectors.api import (
     SourceRecord,
     SourceTask,
     TopicPartition,
+    Transformation,
 )
 from connectors.plugins import PluginRegistry
 
@@ -178,11 +179,22 @@ class CollectingTask(SinkTask):
         return
 
 
+class Explode(Transformation[Any]):
+    """Raises on the record whose value has ``n == 3`` (a transform failure)."""
+
+    def apply(self, record: Any) -> Any:
+        if isinstance(record.value, dict) and record.value.get("n") == 3:
+            msg = "cannot transform n=3"
+            raise ValueError(msg)
+        return record
+
+
 def registry() -> PluginRegistry:
     """Bundled converters/transforms plus the test connectors."""
     reg = PluginRegistry(entry_point_group=None)
     reg.register(CountingSource, "CountingSource")
     reg.register(CollectingSink, "CollectingSink")
+    reg.register(Explode, "Explode")
     return reg
 
 

@@ -65,7 +65,7 @@ def test_poison_record_goes_to_dlq_with_kafka_headers_and_nothing_after_is_lost(
         assert headers[dlq.EXCEPTION_CLASS_NAME] == b"builtins.ValueError"
         assert b"cannot write" in headers[dlq.EXCEPTION_MESSAGE]
         assert b"Traceback" in headers[dlq.EXCEPTION_STACKTRACE]
-        assert headers[dlq.CLASS_NAME] == b"CollectingTask"
+        assert headers[dlq.CLASS_NAME] == b"tests.unit.workers.plugins.CollectingTask"
         assert task_state(herder, "snk3") == "RUNNING"
 
 
@@ -152,3 +152,18 @@ def test_errant_record_reporter_sends_to_the_dlq(tmp_path: Path) -> None:
         wait_for(lambda: len(plugins.values("ek")) == 4)
         dead = wait_for(lambda: herder.log.has_topic("edlq") and _read(herder, "edlq"))
         assert orjson.loads(dead[0].value) == {"n": 2}
+
+
+def test_transform_failure_in_sink_names_the_transform(tmp_path: Path) -> None:
+    errors = {"errors.tolerance": "all", "errors.deadletterqueue.topic.name": "tdlq",
+              "errors.deadletterqueue.context.headers.enable": "true",
+              "transforms": "boom", "transforms.boom.type": "Explode"}  # fmt: skip
+    with herder_on(tmp_path) as herder:
+        herder.put_connector_config("ts", source("tx", 6), allow_replace=False)
+        herder.put_connector_config("tk", sink("tx", **errors), allow_replace=False)
+        wait_for(lambda: len(plugins.values("tk")) == 5)
+        dead = wait_for(lambda: herder.log.has_topic("tdlq") and _read(herder, "tdlq"))
+        headers = dict(dead[0].headers)
+        assert headers[dlq.STAGE] == b"TRANSFORMATION"
+        assert headers[dlq.CLASS_NAME] == b"tests.unit.workers.plugins.Explode"
+        assert headers[dlq.OFFSET] == b"3"
