@@ -88,7 +88,7 @@ def test_truncate_emitted_when_not_skipped(pgdb: PgDb) -> None:
             "INSERT INTO tr_skip VALUES (1)",
             "TRUNCATE tr_skip",
         )
-        created, truncated = poll_until(task, 2)
+        _, truncated = poll_until(task, 2)
         assert op(truncated) == "t" and truncated.key is None
         assert truncated.value.get("before") is None and truncated.value.get("after") is None
         assert [op(r) for r in poll_for(skipping, 0.5)] == ["c"]

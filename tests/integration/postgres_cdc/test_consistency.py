@@ -147,7 +147,8 @@ def test_idle_slot_advances_with_heartbeats(pgdb: PgDb) -> None:
         assert beats[0].key.to_dict() == {"serverName": "srv"}
         poll_for(task, 0.3)
         moved = pgdb.sql(
-            "SELECT confirmed_flush_lsn > %s::pg_lsn FROM pg_replication_slots WHERE slot_name = %s",
+            "SELECT confirmed_flush_lsn > %s::pg_lsn FROM pg_replication_slots "
+            "WHERE slot_name = %s",
             params=(start_lsn, cfg["slot.name"]),
         )
         assert moved == [(True,)]
