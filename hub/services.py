@@ -25,6 +25,7 @@ class HubServices:
 
     Attributes:
         config: the settings the hub was started with.
+        stopping: set once shutdown begins; long waits should check it.
         data_dir: the log's directory.
         log: the embedded partitioned log.
         groups: committed consumer-group offsets (stored on the log).
@@ -38,6 +39,7 @@ class HubServices:
         self._closers: list[Callable[[], None]] = []
         self._lock = threading.Lock()
         self._closed = False
+        self.stopping = threading.Event()
 
     @classmethod
     def open(cls, config: HubConfig) -> HubServices:
@@ -62,6 +64,14 @@ class HubServices:
                 raise RuntimeError(msg)
             self._closers.append(fn)
 
+    def begin_shutdown(self) -> None:
+        """Tell long-running calls (long-polls) to return now: the process is stopping.
+
+        The server waits for in-flight requests before :meth:`close`; without this a
+        consumer long-polling for 30 s would hold Ctrl-C up for 30 s.
+        """
+        self.stopping.set()
+
     @property
     def closed(self) -> bool:
         """Whether :meth:`close` has run (the log is then flushed and unlocked)."""
@@ -77,6 +87,7 @@ class HubServices:
             if self._closed:
                 return
             self._closed = True
+            self.stopping.set()
             closers = list(reversed(self._closers))
             self._closers.clear()
         for fn in closers:

@@ -17,6 +17,8 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
+import threading
+import time
 from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
@@ -32,7 +34,7 @@ from hub.api.errors import (
     bad_request,
     unknown_topic_or_partition,
 )
-from hub.core_log import Log, ProduceRecord, Record, RecordBatch
+from hub.core_log import FetchResult, Log, ProduceRecord, Record, RecordBatch
 from hub.core_log.errors import (
     OffsetOutOfRangeError,
     TopicAlreadyExistsError,
@@ -45,6 +47,7 @@ RECORD_FIELDS = frozenset(
 )
 PLAIN_FIELDS = frozenset({"key", "value"})
 MAX_WAIT_MS = 30_000
+POLL_SLICE_MS = 250  # how soon a waiting consumer notices the hub is stopping
 DEFAULT_MAX_BYTES = 1 << 20
 
 PRODUCE_BODY_SCHEMA: dict[str, Any] = {
@@ -304,8 +307,9 @@ def render_records(
 class Consumer:
     """Serves ``GET .../records``: resolve the start position, long-poll, render."""
 
-    def __init__(self, log: Log) -> None:
+    def __init__(self, log: Log, stopping: threading.Event) -> None:
         self.log = log
+        self.stopping = stopping
 
     def start_offset(
         self, topic: str, partition: int, offset: int | None, timestamp: int | None
@@ -328,9 +332,7 @@ class Consumer:
         except UnknownTopicOrPartitionError:
             raise unknown_topic_or_partition(self.log.has_topic(topic), topic, partition) from None
         try:
-            result = self.log.read(
-                topic, partition, offset, params.max_bytes, max_wait_ms=params.max_wait_ms
-            )
+            result = self._read(topic, partition, offset, params)
         except UnknownTopicOrPartitionError:
             raise unknown_topic_or_partition(self.log.has_topic(topic), topic, partition) from None
         except OffsetOutOfRangeError:
@@ -344,6 +346,15 @@ class Consumer:
             "X-Hub-Log-Start-Offset": str(result.log_start_offset),
         }
         return Response(orjson.dumps(records), media_type="application/json", headers=headers)
+
+    def _read(self, topic: str, partition: int, offset: int, params: FetchParams) -> FetchResult:
+        """Long-poll in short slices so a stopping hub answers waiting consumers at once."""
+        deadline = time.monotonic() + params.max_wait_ms / 1000
+        while True:
+            wait_ms = max(0, min(POLL_SLICE_MS, int((deadline - time.monotonic()) * 1000)))
+            result = self.log.read(topic, partition, offset, params.max_bytes, max_wait_ms=wait_ms)
+            if result.data or wait_ms == 0 or self.stopping.is_set():
+                return result
 
     def _out_of_range(self, topic: str, partition: int, offset: int) -> ApiError:
         start = self.log.start_offset(topic, partition)
@@ -386,7 +397,7 @@ def register(app: FastAPI, services: HubServices) -> None:
     """Mount the produce and consume endpoints."""
     router = APIRouter(tags=["records"])
     producer = Producer(services)
-    consumer = Consumer(services.log)
+    consumer = Consumer(services.log, services.stopping)
 
     @router.post(
         "/topics/{topic}/records",

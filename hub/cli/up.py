@@ -16,6 +16,7 @@ import socket
 import threading
 from collections.abc import Generator
 from pathlib import Path
+from types import FrameType
 
 import click
 import uvicorn
@@ -45,9 +46,15 @@ flushed, fsynced and unlocked."""
 class HubServer(uvicorn.Server):
     """uvicorn server that announces where things are and exits quietly on a signal."""
 
-    def __init__(self, config: uvicorn.Config, hub_config: HubConfig) -> None:
+    def __init__(self, config: uvicorn.Config, services: HubServices) -> None:
         super().__init__(config)
-        self.hub_config = hub_config
+        self.services = services
+        self.hub_config = services.config
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        """Wake waiting long-polls too, so in-flight requests end promptly."""
+        self.services.begin_shutdown()
+        super().handle_exit(sig, frame)
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets=sockets)
@@ -102,7 +109,7 @@ def serve(config: HubConfig, log_level: str) -> None:
             access_log=False,
             lifespan="on",
         )
-        server = HubServer(uv_config, config)
+        server = HubServer(uv_config, services)
         with contextlib.suppress(SystemExit):  # uvicorn exits when it cannot bind; reported below
             server.run()
     finally:

@@ -6,6 +6,8 @@ import resource
 import signal
 import socket
 import subprocess
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -162,3 +164,27 @@ def test_unusable_data_dir_is_a_clear_error(tmp_path: Path) -> None:
     assert "cannot use" in hub.text
     assert "--data-dir" in hub.text
     assert "Traceback" not in hub.text
+
+
+def test_ctrl_c_answers_waiting_long_polls_at_once(tmp_path: Path) -> None:
+    port = free_port()
+    hub = start_hub(tmp_path, port)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_http(url + "/", child=hub)
+        httpx.post(url + "/topics", json={"name": "t"})
+        with ThreadPoolExecutor(1) as pool:
+            poll = pool.submit(
+                httpx.get,
+                url + "/topics/t/partitions/0/records",
+                params={"max_wait_ms": 30000},
+                timeout=60,
+            )
+            time.sleep(1)
+            started = time.monotonic()
+            hub.signal_group(signal.SIGINT)
+            assert hub.wait() == 0, hub.text
+            assert time.monotonic() - started < 5
+            assert poll.result().json() == []
+    finally:
+        hub.stop()
