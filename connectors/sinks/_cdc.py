@@ -34,6 +34,7 @@ from connectors.transforms.debezium import DELETED_FIELD, envelope_op
 #: Debezium's default ``unavailable.value.placeholder``.
 TOAST_PLACEHOLDER = "__debezium_unavailable_value"
 NULL_BEHAVIORS = ("ignore", "delete", "fail")
+_NEVER_PLACEHOLDER = frozenset({int, float, bool, type(None)})
 
 
 class Action(Enum):
@@ -51,7 +52,8 @@ class Change:
     Attributes:
         action: upsert, delete or skip.
         record: the record as the sink received it (what goes to the DLQ on failure).
-        row: the row to write (plain dict, TOAST placeholders removed); None for
+        row: the row to write (plain dict, TOAST placeholders removed; never to be
+            mutated: it may be the record's own value); None for
             deletes, skips and values that are not rows.
         raw: the value to write when it is not a row (a string, bytes, a number).
         missing: columns whose value the source did not send (TOAST): leave them as stored.
@@ -85,7 +87,8 @@ class Decider:
         value = record.value
         if value is None:
             return self._tombstone(record)
-        op = envelope_op(value)
+        plain = type(value) is dict and "op" not in value  # a plain row: the common fast case
+        op = None if plain else envelope_op(value)
         if op is None:
             row = _plain_row(value)
             if row is not None and row.get(DELETED_FIELD) == "true":
@@ -115,10 +118,25 @@ class Decider:
     def _upsert(self, record: SinkRecord, row: dict[str, Any] | None, op: str | None) -> Change:
         if row is None:
             return Change(Action.UPSERT, record, None, record.value, (), op)
-        missing = tuple(k for k, v in row.items() if self.is_placeholder(v))
+        missing = self._missing(row)
         if missing:
             row = {k: v for k, v in row.items() if k not in missing}
         return Change(Action.UPSERT, record, row, None, missing, op)
+
+    def _missing(self, row: dict[str, Any]) -> tuple[str, ...]:
+        """Columns holding the placeholder; numbers and None are skipped without a call."""
+        found: list[str] = []
+        placeholder = self.placeholder
+        for name, value in row.items():
+            kind = type(value)
+            if kind is str:
+                if value == placeholder:
+                    found.append(name)
+            elif kind in _NEVER_PLACEHOLDER:
+                continue
+            elif self.is_placeholder(value):
+                found.append(name)
+        return tuple(found)
 
     def is_placeholder(self, value: Any) -> bool:
         """True for the placeholder in any of the shapes Debezium converts it to (COMPAT 2.10)."""
@@ -143,7 +161,13 @@ def _placeholder_bytes(placeholder: str) -> bytes:
 
 
 def _plain_row(value: Any) -> dict[str, Any] | None:
-    """A dict copy of a Struct or mapping value; None when the value is not a row."""
+    """A plain dict of a Struct or mapping value; None when the value is not a row.
+
+    A dict value is returned as it is (no copy, it is on every record's path): sinks never
+    mutate :attr:`Change.row`.
+    """
+    if type(value) is dict:
+        return value
     if isinstance(value, Struct):
         return value.to_dict()
     if isinstance(value, Mapping):
@@ -166,6 +190,11 @@ def key_string(key: Any, separator: str = ":") -> str:
     ``{"id": 42}`` becomes ``42`` and ``{"a": 1, "b": "x"}`` becomes ``1:x``, so a
     Debezium primary-key struct gives the same id whatever converter produced it.
     """
+    kind = type(key)
+    if kind is str:
+        return key  # type: ignore[no-any-return]
+    if kind is int:
+        return str(key)
     if key is None:
         msg = "record has a null key; give the topic keys (e.g. a primary key) to write it"
         raise DataError(msg)

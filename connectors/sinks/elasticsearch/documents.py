@@ -97,7 +97,7 @@ class OpBuilder:
             return Op(record, "delete", index, doc_id, b'{"delete":%b}\n' % orjson.dumps(meta))
         row = self._document(change)
         if stream:
-            row["@timestamp"] = self._timestamp(row, record)
+            row = {**row, "@timestamp": self._timestamp(row, record)}
             action = "create"
         elif self.s.upsert or change.missing:
             body = dumps({"doc": row, "doc_as_upsert": True})

@@ -108,14 +108,16 @@ class CommandBuilder:
 
     def commands(self, change: Change) -> list[Command]:
         """The commands of one change (empty for skips)."""
-        if change.action is Action.SKIP:
+        action = change.action
+        if action is Action.SKIP:
             return []
         key = self.key_for(change)
-        if self.s.type == "STREAM":
+        kind = self.s.type
+        if kind == "STREAM":
             return [self._xadd(key, change)]
-        if change.action is Action.DELETE or self.s.invalidate:
+        if action is Action.DELETE or self.s.invalidate:
             return [("DEL", key)]
-        if self.s.type == "HASH":
+        if kind == "HASH":
             return self._hash(key, change)
         return [self._string(key, change)]
 
@@ -129,11 +131,20 @@ class CommandBuilder:
             raise DataError(msg)
         args: list[Any] = ["HSET", key]
         nulls: list[str] = []
-        for name, value in row.items():
-            if value is None:
+        add = args.append
+        for name, value in row.items():  # the common types inline: this runs per column
+            kind = type(value)
+            if kind is str:
+                add(name)
+                add(value)
+            elif kind is int:
+                add(name)
+                add(str(value))
+            elif value is None:
                 nulls.append(name)
             else:
-                args += (name, field_text(value))
+                add(name)
+                add(field_text(value))
         out: list[Command] = []
         if len(args) > 2:
             out.append(tuple(args))

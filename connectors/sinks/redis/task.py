@@ -9,6 +9,7 @@ dead letter queue through the errant record reporter with the reason; without on
 
 from __future__ import annotations
 
+import bisect
 import logging
 import threading
 from collections.abc import Mapping
@@ -52,7 +53,7 @@ class RedisSinkTask(SinkTask):
             msg = "RedisSinkTask.put called before start"
             raise ConnectError(msg)
         commands: list[tuple[Any, ...]] = []
-        owners: list[int] = []
+        starts: list[int] = []  # index of each kept record's first command
         kept: list[SinkRecord] = []
         decide, build = self.decider.decide, self.builder.commands
         for record in records:
@@ -62,21 +63,20 @@ class RedisSinkTask(SinkTask):
                 self._reject(record, exc)
                 continue
             if cmds:
-                owners += [len(kept)] * len(cmds)
+                starts.append(len(commands))
                 kept.append(record)
                 commands += cmds
         results = writer.write(commands)
-        self._check(results, owners, kept)
+        self._check(results, starts, kept)
         self.written += len(kept)
 
-    def _check(self, results: list[Any], owners: list[int], records: list[SinkRecord]) -> None:
-        failed: set[int] = set()
-        for result, owner in zip(results, owners, strict=True):
-            if is_error(result) and owner not in failed and classify(result) == "record":
-                failed.add(owner)
-                self._reject(
-                    records[owner], RedisRecordError(f"Redis rejected the write: {result}")
-                )
+    def _check(self, results: list[Any], starts: list[int], records: list[SinkRecord]) -> None:
+        """Dead-letter the records whose commands Redis refused (e.g. WRONGTYPE)."""
+        failed = [i for i, r in enumerate(results) if is_error(r) and classify(r) == "record"]
+        owners = sorted({bisect.bisect_right(starts, i) - 1 for i in failed})
+        for owner in owners:
+            reason = next(results[i] for i in failed if bisect.bisect_right(starts, i) - 1 == owner)
+            self._reject(records[owner], RedisRecordError(f"Redis rejected the write: {reason}"))
 
     def _reject(self, record: SinkRecord, exc: ConnectError) -> None:
         """Dead-letter one record, or fail the task when there is no DLQ reporter."""
