@@ -235,7 +235,11 @@ class IncrementalSnapshots:
         self, conn: psycopg.Connection[Any], ref: Any, keys: list[str]
     ) -> list[str | None] | None:
         order = sql.SQL(", ").join(sql.SQL("{} DESC").format(sql.Identifier(k)) for k in keys)
-        cols = sql.SQL(", ").join(sql.SQL("{}::text").format(sql.Identifier(k)) for k in keys)
+        # Aliases, or ORDER BY would sort by the text output column of the same name.
+        cols = sql.SQL(", ").join(
+            sql.SQL("{}::text AS {}").format(sql.Identifier(k), sql.Identifier(f"_k{i}"))
+            for i, k in enumerate(keys)
+        )
         row = conn.execute(sql.SQL("SELECT {} FROM {} ORDER BY {} LIMIT 1").format(
             cols, ref.ident(), order)).fetchone()  # fmt: skip
         return None if row is None else list(row)

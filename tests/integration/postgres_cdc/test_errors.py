@@ -66,8 +66,12 @@ def test_table_without_primary_key_and_unknown_include_entry(
     pgdb: PgDb, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.WARNING)
-    pgdb.sql("CREATE TABLE nokey (a int, b text)", "INSERT INTO nokey VALUES (1, 'x')",
-             "CREATE TABLE keyed_by_cfg (a int, b text)", "INSERT INTO keyed_by_cfg VALUES (2, 'y')")  # fmt: skip
+    pgdb.sql(
+        "CREATE TABLE nokey (a int, b text)",
+        "INSERT INTO nokey VALUES (1, 'x')",
+        "CREATE TABLE keyed_by_cfg (a int, b text)",
+        "INSERT INTO keyed_by_cfg VALUES (2, 'y')",
+    )
     cfg = pgdb.config(table_include_list="public.nokey,public.keyed_by_cfg,public.nosuch",
                       message_key_columns="public.keyed_by_cfg:a")  # fmt: skip
     task = pgdb.start(cfg)
