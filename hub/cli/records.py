@@ -19,7 +19,7 @@ from typing import IO, Any
 import click
 import orjson
 
-from hub.cli.client import HubClient, url_option
+from hub.cli.client import HubClient, HubRequestError, url_option
 from hub.cli.topics import parse_assignments
 
 PRODUCE_EXAMPLES = """\b
@@ -46,6 +46,7 @@ Examples:
   hub consume clicks -p 0 --from 1200 -n 10   # 10 records of partition 0 from offset 1200
   hub consume clicks --from-timestamp 2026-11-20T08:00:00Z
   hub consume clicks --value-only | jq .page
+  hub consume clicks --group dashboard        # resume where the group stopped, commit
 
 Each record is one JSON line: {"topic", "partition", "offset", "timestamp",
 "key", "value", "headers"}; bytes that are not JSON come as key_b64/value_b64."""
@@ -201,10 +202,28 @@ class PartitionReader:
         return self.offset is not None and self.offset >= self.end
 
 
+def committed_offsets(hub: HubClient, group: str | None, topic: str) -> dict[int, int]:
+    """The group's committed offset per partition of ``topic`` (empty for a new group)."""
+    if group is None:
+        return {}
+    try:
+        info = hub.json("GET", f"/consumer-groups/{group}")
+    except HubRequestError as exc:
+        if exc.status == 404:
+            return {}
+        raise
+    return {p["partition"]: p["committed"] for p in info["partitions"] if p["topic"] == topic}
+
+
 def start_readers(
-    hub: HubClient, topic: str, partitions: tuple[int, ...], start: str, timestamp: int | None
+    hub: HubClient,
+    topic: str,
+    partitions: tuple[int, ...],
+    start: str,
+    timestamp: int | None,
+    committed: dict[int, int],
 ) -> list[PartitionReader]:
-    """Resolve --from/--from-timestamp into a start position for each partition."""
+    """Start each partition at the group's committed offset, else at --from/--from-timestamp."""
     if not partitions:
         described = hub.json("GET", f"/topics/{topic}")
         partitions = tuple(p["partition"] for p in described["partitions"])
@@ -212,6 +231,9 @@ def start_readers(
     for p in partitions:
         offsets = hub.json("GET", f"/topics/{topic}/partitions/{p}/offsets")
         begin, end = offsets["beginning_offset"], offsets["end_offset"]
+        if begin <= committed.get(p, -1) <= end:
+            readers.append(PartitionReader(p, committed[p], None, end))
+            continue
         if timestamp is not None:
             offset = None
         elif start == "earliest":
@@ -243,8 +265,8 @@ class Printer:
         """True once --max-messages records were printed."""
         return self.remaining is not None and self.remaining <= 0
 
-    def write(self, records: list[dict[str, Any]]) -> None:
-        """Print as many of ``records`` as the limit allows, then flush."""
+    def write(self, records: list[dict[str, Any]]) -> int:
+        """Print as many of ``records`` as the limit allows, flush, return how many."""
         if self.remaining is not None:
             records = records[: self.remaining]
             self.remaining -= len(records)
@@ -258,6 +280,20 @@ class Printer:
         if lines:
             self.out.write(b"\n".join(lines) + b"\n")
             self.out.flush()
+        return len(lines)
+
+
+def fetch_once(
+    hub: HubClient, topic: str, reader: PartitionReader, printer: Printer, wait: int, fmt: str
+) -> int | None:
+    """Fetch and print one response; return the offset after the last record printed."""
+    path = f"/topics/{topic}/partitions/{reader.partition}/records"
+    resp = hub.request("GET", path, params=reader.params(wait, fmt))
+    records = orjson.loads(resp.content)
+    printed = printer.write(records)
+    if printed < len(records):  # --max-messages cut this response short
+        return int(records[printed - 1]["offset"]) + 1 if printed else reader.offset
+    return int(resp.headers["x-hub-next-offset"])
 
 
 def consume_loop(
@@ -265,24 +301,41 @@ def consume_loop(
     topic: str,
     readers: list[PartitionReader],
     printer: Printer,
-    follow: bool,
-    fmt: str,
+    options: ConsumeOptions,
 ) -> None:
-    """Fetch round-robin over partitions until done (or forever with --follow)."""
+    """Fetch round-robin over partitions until done (or forever with --follow).
+
+    With a group, the position after each printed response is committed, so the
+    next ``hub consume --group`` continues where this one stopped.
+    """
+    follow = options.follow
     wait = max(50, 1000 // max(1, len(readers))) if follow else 0
     active = [r for r in readers if follow or not r.done()]
     while active and not printer.full:
         for reader in active:
-            path = f"/topics/{topic}/partitions/{reader.partition}/records"
-            resp = hub.request("GET", path, params=reader.params(wait, fmt))
-            printer.write(orjson.loads(resp.content))
-            previous, reader.offset = reader.offset, int(resp.headers["x-hub-next-offset"])
-            if not follow and previous is not None and reader.offset <= previous:
-                reader.end = reader.offset  # nothing more to read here; do not spin
+            previous = reader.offset
+            reader.offset = fetch_once(hub, topic, reader, printer, wait, options.fmt)
+            if options.group and reader.offset is not None and reader.offset != previous:
+                commit = {"topic": topic, "partition": reader.partition, "offset": reader.offset}
+                hub.send_json(
+                    "POST", f"/consumer-groups/{options.group}/offsets", {"offsets": [commit]}
+                )
+            stuck = reader.offset is not None and previous is not None and reader.offset <= previous
+            if stuck and not follow:
+                reader.end = reader.offset or 0  # nothing more to read here; do not spin
             if printer.full:
                 return
         if not follow:
             active = [r for r in active if not r.done()]
+
+
+class ConsumeOptions:
+    """How ``hub consume`` reads: follow or stop at the end, format, group to commit to."""
+
+    def __init__(self, follow: bool, fmt: str, group: str | None) -> None:
+        self.follow = follow
+        self.fmt = fmt
+        self.group = group
 
 
 @click.command("consume", epilog=CONSUME_EXAMPLES)
@@ -319,6 +372,12 @@ def consume_loop(
     help="binary: keys/values always as base64 (*_b64).",
 )
 @click.option("--value-only", is_flag=True, help="Print only each record's value.")
+@click.option(
+    "-g",
+    "--group",
+    help="Consumer group: start at its committed offsets (--from only where it has none) "
+    "and commit the position after each batch printed.",
+)
 @url_option
 def consume(
     topic: str,
@@ -329,6 +388,7 @@ def consume(
     follow: bool,
     fmt: str,
     value_only: bool,
+    group: str | None,
     url: str,
 ) -> None:
     """Print TOPIC's records as JSON lines."""
@@ -338,9 +398,10 @@ def consume(
     timestamp = None if from_timestamp is None else parse_timestamp(from_timestamp)
     printer = Printer(sys.stdout.buffer, max_messages, value_only)
     with HubClient(url, timeout=60.0) as hub:
-        readers = start_readers(hub, topic, partitions, start, timestamp)
+        committed = committed_offsets(hub, group, topic)
+        readers = start_readers(hub, topic, partitions, start, timestamp, committed)
         with contextlib.suppress(KeyboardInterrupt):
-            consume_loop(hub, topic, readers, printer, follow, fmt)
+            consume_loop(hub, topic, readers, printer, ConsumeOptions(follow, fmt, group))
 
 
 commands: list[click.Command] = [produce, consume]

@@ -163,3 +163,28 @@ def test_consume_follow_prints_new_records_until_interrupted(hub_url: str, click
         _, err = proc.communicate(timeout=15)
     assert proc.returncode == 0, err.decode()
     assert b"Traceback" not in err
+
+
+def test_consume_with_a_group_resumes_where_it_stopped(
+    hub_url: str, hub_client: httpx.Client, clicks: str
+) -> None:
+    hub(hub_url, "produce", clicks, "-p", "0", input="".join(f"{i}\n" for i in range(5)))
+    hub(hub_url, "produce", clicks, "-p", "1", input="10\n11\n12\n")
+    first = lines(hub(hub_url, "consume", clicks, "--group", "g", "-n", "3"))
+    assert [(r["partition"], r["value"]) for r in first] == [(0, 0), (0, 1), (0, 2)]
+    info = hub_client.get("/consumer-groups/g").json()
+    assert [(p["partition"], p["committed"]) for p in info["partitions"]] == [(0, 3)]
+
+    second = lines(hub(hub_url, "consume", clicks, "--group", "g"))
+    assert [(r["partition"], r["value"]) for r in second] == [
+        (0, 3),
+        (0, 4),
+        (1, 10),
+        (1, 11),
+        (1, 12),
+    ]
+    assert hub_client.get("/consumer-groups/g").json()["total_lag"] == 0
+    assert lines(hub(hub_url, "consume", clicks, "--group", "g")) == []
+
+    # A group without commits starts where --from says.
+    assert lines(hub(hub_url, "consume", clicks, "--group", "new", "--from", "latest")) == []
