@@ -11,7 +11,10 @@ from tests.integration.postgres_cdc.conftest import PgDb, apply, op
 from tests.integration.postgres_cdc.test_consistency import Writer, table_image
 from tests.support.sdk_harness import MemoryOffsetStore, ack, poll_for
 
-SIGNAL = "CREATE TABLE dbz_signal (id varchar(42) PRIMARY KEY, type varchar(32) NOT NULL, data varchar(2048))"
+SIGNAL = (
+    "CREATE TABLE dbz_signal "
+    "(id varchar(42) PRIMARY KEY, type varchar(32) NOT NULL, data varchar(2048))"
+)
 
 
 def signal(db: PgDb, sid: str, kind: str, data: dict[str, Any]) -> None:
@@ -85,7 +88,6 @@ def test_additional_conditions_and_resume_after_restart(pgdb: PgDb) -> None:
         ack(task, batch)
         first.extend(batch)
     task.stop()
-    task = PostgresCdcTask()
     task = pgdb.start(cfg, store)
     try:
         rest = run_until_done(task)
