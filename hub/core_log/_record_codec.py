@@ -1,9 +1,10 @@
 """The hot loop that turns records into bytes (private to records.py).
 
 Everything here is written for CPython's interpreter: locals instead of
-globals, table lookups instead of per-byte loops, one ``b"".join`` per batch,
-and the common shape (no headers, key and value present, small lengths, one
-timestamp for the whole batch) handled by a dedicated loop.  Any record that
+globals, table lookups instead of per-byte loops, at most one ``b"".join`` per
+batch (none when the caller gathers the pieces), and the common shapes (no
+headers, small lengths, one timestamp for the whole batch; keys and values
+present or null) handled by dedicated loops.  Any record that
 does not fit the fast loop goes through the general encoder, so the output is
 identical either way (the property tests check this against kafka-python).
 """
@@ -11,6 +12,7 @@ identical either way (the property tests check this against kafka-python).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import repeat
 from operator import itemgetter
 from typing import Any
 
@@ -29,11 +31,18 @@ _FIRST, _SECOND, _THIRD, _FOURTH = (itemgetter(i) for i in range(4))
 _ATTRIBUTES_AND_DELTA = [b"\x00" + b for b in ZZ_BYTES]
 _UNIFORM_MAX_RECORDS = 8192
 _HEADS_MAX_SHAPES = 16
+#: Values this long are not worth copying to save an iovec: see build_batch_parts.
+_BIG_VALUE = 512
 _HEADS: dict[tuple[int, int], list[bytes]] = {}
 
 
-def encode_records(records: Sequence[Any], now_ms: int) -> tuple[bytes, int, int]:
-    """Encode ``(key, value, headers, ts | None)`` tuples; return (bytes, first_ts, max_ts)."""
+def encode_records(records: Sequence[Any], now_ms: int) -> tuple[list[bytes], int, int]:
+    """Encode ``(key, value, headers, ts | None)`` tuples; return (pieces, first_ts, max_ts).
+
+    The pieces concatenate to the records section: callers either join them
+    once or hand them to ``pwritev`` as they are (big values are then never
+    copied between the producer and the page cache).
+    """
     stamps = list(map(_FOURTH, records))
     count = len(stamps)
     missing = stamps.count(None)
@@ -64,7 +73,10 @@ def _uniform_heads(key_len: int, value_len: int, count: int) -> list[bytes]:
     Entry ``i`` is the previous record's header count (none for i = 0), then
     record ``i``'s length, attributes, timestamp delta 0, offset delta ``i``
     and key length: everything that differs between records of one shape
-    only through ``i``.  Cached per shape, so a steady producer computes it once.
+    only through ``i``.  A length of -1 is a null key or value; with a null
+    key the (constant) value length is part of the head too, so the batch
+    needs one piece less per record.  Cached per shape, so a steady producer
+    computes it once.
     """
     heads = _HEADS.get((key_len, value_len))
     if heads is None or len(heads) < count:
@@ -77,75 +89,102 @@ def _uniform_heads(key_len: int, value_len: int, count: int) -> list[bytes]:
             _SAME_TIME_PREFIX_SIZE,
         )
         k1, v1 = key_len + 1, value_len + 1
-        fixed = k1 + v1 + size[k1] + size[v1]  # body size less the prefix, + 1 for the table
+        # body less the prefix: key and value (length varint + bytes) + header count,
+        # + 1 because zz[n] encodes n - 1
+        fixed = size[k1] + max(key_len, 0) + size[v1] + max(value_len, 0) + 2
+        suffix = zz[k1] + (zz[v1] if key_len < 0 else b"")
         heads = [
-            (_ZERO if i else b"") + zz[prefix_size[i] + fixed] + prefix[i] + zz[k1]
+            (_ZERO if i else b"") + zz[prefix_size[i] + fixed] + prefix[i] + suffix
             for i in range(max(count, 64))
         ]
         _HEADS[(key_len, value_len)] = heads
     return heads
 
 
-def _looks_uniform(records: Sequence[Any]) -> bool:
+def _shape(key: bytes | None, value: bytes | None) -> tuple[int, int]:
+    return (-1 if key is None else len(key), -1 if value is None else len(value))
+
+
+def _looks_uniform(records: Sequence[Any]) -> tuple[int, int] | None:
     """Cheap sample (first, middle, last) so varied batches skip the uniform passes."""
     shapes = set()
     for key, value, headers, _ in (records[0], records[len(records) // 2], records[-1]):
-        if headers or key is None or value is None:
-            return False
-        shapes.add((len(key), len(value)))
-    return len(shapes) == 1
+        if headers:
+            return None
+        shapes.add(_shape(key, value))
+    return shapes.pop() if len(shapes) == 1 else None
 
 
-def _encode_uniform(records: Sequence[Any]) -> bytes | None:
-    """Encode records that all have the same key and value lengths and no headers.
+def _uniform_column(column: list[Any], length: int) -> bool:
+    """Whether every entry of a key or value column has ``length`` bytes (-1: is None)."""
+    if length < 0:
+        return column.count(None) == len(column)
+    try:
+        lengths = set(map(len, column))
+    except TypeError:  # a null among non-null ones
+        return False
+    return lengths == {length}
 
-    The pieces are laid out with slice assignments and joined once, so the
-    per-record work happens in C; ``None`` means the batch is not uniform.
+
+def _encode_uniform(records: Sequence[Any]) -> list[bytes] | None:
+    """Encode records that all have the same key and value lengths (or nulls) and no headers.
+
+    The pieces are laid out with slice assignments, so the per-record work
+    happens in C; ``None`` means the batch is not uniform.
     """
-    if not _looks_uniform(records):
+    shape = _looks_uniform(records)
+    if shape is None or any(map(_THIRD, records)):
         return None
+    key_len, value_len = shape
     keys = list(map(_FIRST, records))
     values = list(map(_SECOND, records))
-    if any(map(_THIRD, records)):
+    if not (_uniform_column(keys, key_len) and _uniform_column(values, value_len)):
         return None
-    try:
-        key_lens = set(map(len, keys))
-        value_lens = set(map(len, values))
-    except TypeError:  # a null key or value
-        return None
-    if len(key_lens) != 1 or len(value_lens) != 1:
-        return None
-    (key_len,) = key_lens
-    (value_len,) = value_lens
     count = len(keys)
-    pieces = [_ZERO] * (4 * count + 1)
-    pieces[0 : 4 * count : 4] = _uniform_heads(key_len, value_len, count)[:count]
-    pieces[1::4] = keys
-    pieces[2::4] = [ZZ_BYTES[value_len + 1]] * count
-    pieces[3::4] = values
-    return b"".join(pieces)
+    heads = _uniform_heads(key_len, value_len, count)[:count]
+    columns: list[list[Any]] = [heads]
+    if key_len >= 0:
+        if value_len >= _BIG_VALUE:  # few pieces for a gathering write: head+key+length, value
+            columns[0] = list(map(b"".join, zip(heads, keys, repeat(ZZ_BYTES[value_len + 1]))))
+        else:
+            columns += (keys, [ZZ_BYTES[value_len + 1]] * count)
+    if value_len >= 0:
+        columns.append(values)
+    stride = len(columns)
+    pieces = [_ZERO] * (stride * count + 1)
+    for at, column in enumerate(columns):
+        pieces[at : stride * count : stride] = column
+    return pieces
 
 
-def _encode_same_time(records: Sequence[Any]) -> bytes:
+def _encode_same_time(records: Sequence[Any]) -> list[bytes]:
+    """Encode records sharing one timestamp, of any shape; null keys and values stay fast."""
     parts: list[bytes] = []
     extend = parts.extend
-    zz = ZZ_BYTES
-    size = _ZZ_SIZE
+    zz, size, null, zero = ZZ_BYTES, _ZZ_SIZE, _NULL, _ZERO
     prefix = _SAME_TIME_PREFIX
     prefix_size = _SAME_TIME_PREFIX_SIZE
-    zero = _ZERO
     for i, (key, value, headers, _) in enumerate(records):
-        if headers or key is None or value is None:
+        if headers:
             extend((_encode_record(i, 0, key, value, headers),))
-            continue
-        k1 = len(key) + 1
-        v1 = len(value) + 1
-        body = prefix_size[i] + k1 + v1 + size[k1] + size[v1] - 1
-        extend((zz[body + 1], prefix[i], zz[k1], key, zz[v1], value, zero))
-    return b"".join(parts)
+        elif key is None:
+            if value is None:
+                extend((zz[prefix_size[i] + 4], prefix[i], null, null, zero))
+                continue
+            v1 = len(value) + 1
+            extend((zz[prefix_size[i] + v1 + size[v1] + 2], prefix[i], null, zz[v1], value, zero))
+        elif value is None:
+            k1 = len(key) + 1
+            extend((zz[prefix_size[i] + k1 + size[k1] + 2], prefix[i], zz[k1], key, null, zero))
+        else:
+            k1 = len(key) + 1
+            v1 = len(value) + 1
+            body = prefix_size[i] + k1 + v1 + size[k1] + size[v1] - 1
+            extend((zz[body + 1], prefix[i], zz[k1], key, zz[v1], value, zero))
+    return parts
 
 
-def _encode_timed(records: Sequence[Any], deltas: list[int]) -> bytes:
+def _encode_timed(records: Sequence[Any], deltas: list[int]) -> list[bytes]:
     """Encode records whose timestamps differ (e.g. CDC events carrying source times).
 
     Like :func:`_encode_same_time` with the timestamp delta as its own table
@@ -165,25 +204,27 @@ def _encode_timed(records: Sequence[Any], deltas: list[int]) -> bytes:
         for i, (key, value, headers, _), stamp, stamp_size in zip(
             range(1, count + 1), records, stamp_pieces, stamp_sizes, strict=True
         ):
-            if headers or key is None or value is None:
+            if headers or value is None:
                 extend((_encode_record(i - 1, deltas[i - 1], key, value, headers),))
                 continue
-            k1 = len(key) + 1
             v1 = len(value) + 1
+            if key is None:
+                body = stamp_size + size[i] + size[v1] + v1 + 2
+                extend((zz[body + 1], stamp, zz[i], _NULL, zz[v1], value, zero))
+                continue
+            k1 = len(key) + 1
             body = stamp_size + size[i] + size[k1] + size[v1] + k1 + v1
             extend((zz[body + 1], stamp, zz[i], zz[k1], key, zz[v1], value, zero))
     except IndexError:  # a key or value too long for the tables
         return _encode_general(records, deltas)
-    return b"".join(parts)
+    return parts
 
 
-def _encode_general(records: Sequence[Any], deltas: list[int]) -> bytes:
-    return b"".join(
-        [
-            _encode_record(i, delta, rec[0], rec[1], rec[2])
-            for i, (rec, delta) in enumerate(zip(records, deltas, strict=True))
-        ]
-    )
+def _encode_general(records: Sequence[Any], deltas: list[int]) -> list[bytes]:
+    return [
+        _encode_record(i, delta, rec[0], rec[1], rec[2])
+        for i, (rec, delta) in enumerate(zip(records, deltas, strict=True))
+    ]
 
 
 def _encode_record(

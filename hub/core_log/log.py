@@ -49,7 +49,7 @@ from hub.core_log.records import (
     Record,
     RecordBatch,
     TimestampType,
-    build_batch,
+    build_batch_parts,
     iter_batches,
     partition_for_key,
     stamp_log_append_time,
@@ -399,11 +399,12 @@ class Log:
 
     def _build(
         self, t: _Topic, records: Sequence[ProduceRecord], idxs: list[int] | None, now: int
-    ) -> bytes:
+    ) -> list[bytes]:
         chosen = records if idxs is None else [records[i] for i in idxs]
         tuples = list(map(_RECORD_TUPLE, chosen))  # C-speed attribute gathering
         config = t.config
-        batch = build_batch(
+        # the batch as buffers for the segment's pwritev: joining would copy it once more
+        parts = build_batch_parts(
             tuples,
             compression=CompressionType.from_name(config.compression),
             timestamp_type=(
@@ -413,14 +414,15 @@ class Log:
             ),
             now_ms=now,
         )
-        if len(batch) > config.max_message_bytes:
+        size = sum(map(len, parts))
+        if size > config.max_message_bytes:
             msg = (
-                f"The batch for topic {t.name!r} is {len(batch)} bytes, larger than its "
+                f"The batch for topic {t.name!r} is {size} bytes, larger than its "
                 f"max.message.bytes ({config.max_message_bytes}); send fewer or smaller records "
                 "or raise max.message.bytes."
             )
             raise RecordTooLargeError(msg)
-        return batch
+        return parts
 
     def append_batch(self, topic: str, partition: int, batch: bytes) -> int:
         """Store producer batches (v2, back to back) as-is with offsets stamped; first base."""

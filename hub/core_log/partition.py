@@ -359,7 +359,7 @@ class Partition:
 def _size(batch: Buffer | Sequence[Buffer]) -> int:
     if isinstance(batch, bytes | bytearray | memoryview):
         return len(batch)
-    return sum(len(part) for part in batch)
+    return sum(map(len, batch))
 
 
 def _walk(data: bytes) -> Iterator[RecordBatch]:
