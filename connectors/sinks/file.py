@@ -11,6 +11,7 @@ Values are written as: strings as they are, bytes decoded as UTF-8, null as ``nu
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 import decimal
 import os
@@ -35,6 +36,15 @@ from connectors.api import (
 
 VERSION = "1.0.0"
 
+
+def _known_encoding(name: str, value: Any) -> None:
+    try:
+        codecs.lookup(str(value))
+    except LookupError:
+        msg = f"unknown encoding {value!r}; use a Python codec name such as utf-8 or latin-1"
+        raise ValueError(msg) from None
+
+
 CONFIG_DEF = (
     ConfigDef()
     .define("file", ConfigType.STRING, NO_DEFAULT, NonEmptyString(), Importance.HIGH,
@@ -43,7 +53,7 @@ CONFIG_DEF = (
     .define("file.fsync", ConfigType.BOOLEAN, True, None, Importance.LOW,
             "fsync the file on every flush, so committed offsets never run ahead of the disk. "
             "Turn off only for scratch files.", group="File", order=2)
-    .define("file.encoding", ConfigType.STRING, "utf-8", None, Importance.LOW,
+    .define("file.encoding", ConfigType.STRING, "utf-8", _known_encoding, Importance.LOW,
             "Encoding of the lines written.", group="File", order=3)
 )  # fmt: skip
 

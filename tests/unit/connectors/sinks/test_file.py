@@ -78,5 +78,5 @@ def test_resume_appends_after_what_was_written(tmp_path: Path) -> None:
 
 def test_missing_file_is_a_config_error() -> None:
     with pytest.raises(ConfigError) as info:
-        FileSinkTask().start({"topics": "in", "file.fsync": "maybe"})
-    assert set(info.value.errors) == {"file", "file.fsync"}
+        FileSinkTask().start({"topics": "in", "file.fsync": "maybe", "file.encoding": "klingon"})
+    assert set(info.value.errors) == {"file", "file.fsync", "file.encoding"}
