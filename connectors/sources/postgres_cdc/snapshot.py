@@ -89,11 +89,17 @@ class Snapshotter:
         self._estimate()
 
     def _estimate(self) -> None:
+        """Row estimates from the planner's statistics; never-analyzed tables are counted."""
         for t in self.progress.tables:
             row = self.conn.execute(
-                "SELECT GREATEST(reltuples, 0)::bigint FROM pg_class WHERE oid = %s", (t.ref.oid,)
+                "SELECT reltuples::bigint FROM pg_class WHERE oid = %s", (t.ref.oid,)
             ).fetchone()
-            t.estimated_rows = int(row[0]) if row else 0
+            estimate = int(row[0]) if row else 0
+            if estimate < 0:
+                query = sql.SQL("SELECT count(*) FROM {}").format(t.ref.ident())
+                counted = self.conn.execute(query).fetchone()
+                estimate = int(counted[0]) if counted else 0
+            t.estimated_rows = estimate
 
     @property
     def done(self) -> bool:

@@ -73,6 +73,8 @@ class PostgresCdcTask(SourceTask):
         self.finished = False
         self._confirm_lsn = 0
         self._acked_since_commit = False
+        self._events = 0
+        self._behind_ms = 0
         self._failures = 0
         self._retry_at = 0.0
         self._next_beat = 0.0
@@ -244,6 +246,11 @@ class PostgresCdcTask(SourceTask):
             timeout = 0.0
             out.extend(self.incremental.filter(handle(data)))
         repl.send_status()
+        if out:
+            self._events += len(out)
+            last_ts = out[-1].source_offset.get("ts_usec") if out[-1].source_offset else None
+            if last_ts:
+                self._behind_ms = max(0, int(time.time() * 1000) - int(last_ts) // 1000)
         out.extend(self._heartbeat())
         return out
 
@@ -341,11 +348,30 @@ class PostgresCdcTask(SourceTask):
                     log.warning("could not drop slot %s: %s", self.cfg["slot.name"], exc)
             conn.close()
 
-    def status(self) -> dict[str, Any]:
-        """Progress for the connector status: snapshot rows and the confirmed LSN."""
-        out: dict[str, Any] = {"confirmed_lsn": self._confirm_lsn}
-        if self.snapshotter is not None:
-            out["snapshot"] = self.snapshotter.progress.summary()
+    def progress(self) -> dict[str, Any] | None:
+        """Snapshot rows done/estimated, or streaming lag (read by the runtime's REST threads)."""
+        snap = self.snapshotter
+        if snap is not None:
+            tables = snap.progress.tables
+            return {
+                "phase": "snapshot",
+                "done": sum(t.rows_done for t in tables),
+                "total": sum(max(t.estimated_rows, t.rows_done) for t in tables),
+                "unit": "rows",
+                "tables": snap.progress.summary(),
+            }
+        repl = self.repl
+        received = repl.received_lsn if repl is not None else 0
+        out: dict[str, Any] = {
+            "phase": "finished" if self.finished else "streaming",
+            "confirmed_lsn": self._confirm_lsn,
+            "lag_bytes": max(0, received - self._confirm_lsn) if received else 0,
+            "events": self._events,
+            "ms_behind_source": self._behind_ms,
+        }
+        inc = self.incremental.state
+        if inc is not None:
+            out["incremental_snapshot"] = {"tables": list(inc.collections), "key": inc.last_key}
         return out
 
 

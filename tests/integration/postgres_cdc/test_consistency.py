@@ -93,6 +93,9 @@ def test_crash_mid_snapshot_resumes_from_last_durable_chunk(pgdb: PgDb) -> None:
     store = MemoryOffsetStore()
     task = pgdb.start(cfg, store)
     first = poll_until(task, 300)
+    progress = task.progress()
+    assert progress is not None and progress["phase"] == "snapshot"
+    assert progress["done"] == 300 and progress["total"] >= 1000
     lost = task.poll() or []  # polled but never durable: the "crash" loses it
     assert len(lost) == 100
     task.stop()
