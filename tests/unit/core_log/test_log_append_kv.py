@@ -1,0 +1,64 @@
+"""``Log.append_kv``: the column fast path must store exactly what ``append`` stores."""
+
+from __future__ import annotations
+
+import pytest
+
+from hub.core_log import Log, ProduceRecord, UnknownTopicOrPartitionError, partition_for_key
+from tests.unit.core_log.conftest import read_all
+
+
+def kv(record: object) -> tuple[object, object]:
+    return (record.key, record.value)  # type: ignore[attr-defined]
+
+
+def test_one_partition_matches_append(log: Log) -> None:
+    keys = [b"k%d" % i if i % 3 else None for i in range(500)]
+    values = [b"v" * (i % 40) if i % 7 else None for i in range(500)]
+    log.create_topic("a")
+    log.create_topic("b")
+    via_objects = log.append(
+        "a", [ProduceRecord(key=k, value=v) for k, v in zip(keys, values, strict=True)]
+    )
+    via_columns = log.append_kv("b", keys, values)
+    assert via_columns == via_objects == [(0, i) for i in range(500)]
+    assert [kv(r) for r in read_all(log, "b")] == list(zip(keys, values, strict=True))
+    assert [kv(r) for r in read_all(log, "a")] == [kv(r) for r in read_all(log, "b")]
+
+
+def test_keys_are_hashed_like_append_and_null_keys_share_one_partition(log: Log) -> None:
+    log.create_topic("t", 4)
+    keys = [b"key-%d" % i for i in range(40)] + [None] * 10
+    values = [b"value-%d" % i for i in range(50)]
+    placed = log.append_kv("t", keys, values)
+    for (p, _), key in zip(placed[:40], keys, strict=False):
+        assert p == partition_for_key(key, 4)
+    assert len({p for p, _ in placed[40:]}) == 1  # sticky: one partition per call
+    for p in range(4):
+        got = [kv(r) for r in read_all(log, "t", p)]
+        assert got == [(k, v) for (q, _), k, v in zip(placed, keys, values, strict=True) if q == p]
+
+
+def test_explicit_partition_and_errors(log: Log) -> None:
+    log.create_topic("t", 2)
+    assert log.append_kv("t", [b"x", b"y"], [b"1", b"2"], partition=1) == [(1, 0), (1, 1)]
+    assert log.end_offset("t", 0) == 0
+    with pytest.raises(UnknownTopicOrPartitionError, match="no partition 2"):
+        log.append_kv("t", [b"x"], [b"1"], partition=2)
+    with pytest.raises(ValueError, match="2 keys but 1 values"):
+        log.append_kv("t", [b"x", b"y"], [b"1"])
+    with pytest.raises(UnknownTopicOrPartitionError):
+        log.append_kv("missing", [b"x"], [b"1"])
+    assert log.append_kv("t", [], []) == []
+
+
+def test_big_values_are_stored_intact(log: Log) -> None:
+    """10 KiB values take the gathered (pwritev of parts) write path."""
+    log.create_topic("t")
+    values = [bytes([i]) * 10_240 for i in range(90)]
+    log.append_kv("t", [b"k%d" % i for i in range(90)], values)
+    log.append("t", [ProduceRecord(key=b"last", value=b"z" * 20_000)])
+    got = read_all(log, "t")
+    assert [r.value for r in got] == [*values, b"z" * 20_000]
+    for batch in log.read("t", 0, 0, max_bytes=1 << 24).batches():
+        batch.validate_crc()
