@@ -32,6 +32,7 @@ ROUTER_MODULES: tuple[str, ...] = (
     "hub.api.connect",
     "hub.api.connect_plugins",
     "hub.api.metrics",
+    "hub.api.ingest",
 )
 
 Register = Callable[[FastAPI, HubServices], None]
