@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import httpx
 
-from hub.api.app import ROUTER_MODULES
-from hub.config import HubConfig
-from hub.services import HubServices
-from tests.fixtures.hub import running_services
 from tests.unit.workers.helpers import wait_for
 
 SRC = "tests.unit.workers.plugins.CountingSource"
 PLAIN = {"value.converter.schemas.enable": "false"}
-MODULES = tuple(dict.fromkeys((*ROUTER_MODULES, "hub.api.ingest")))
 
 
 def _records(client: httpx.Client, topic: str) -> list[dict[str, object]]:
@@ -61,39 +54,25 @@ def test_topic_sink_republishes_through_the_runtime_producer(hub_client: httpx.C
     assert end == 40
 
 
-def test_http_ingest_answers_once_events_are_durable(tmp_path: Path) -> None:
-    services = HubServices.open(HubConfig(data_dir=tmp_path / "data"))
-    try:
-        with (
-            running_services(services, router_modules=MODULES) as url,
-            httpx.Client(base_url=url, timeout=30) as client,
-        ):
-            resp = client.post(
-                "/connectors",
-                json={
-                    "name": "web",
-                    "config": {
-                        "connector.class": "HttpIngestSourceConnector",
-                        "ingest.source": "clicks",
-                        "topic": "clicks",
-                        "offset.flush.interval.ms": "100",
-                        **PLAIN,
-                    },
-                },
-            )
-            assert resp.status_code == 201, resp.text
-            wait_for(
-                lambda: (
-                    client.get("/connectors/web/status").json()["tasks"]
-                    and client.get("/connectors/web/status").json()["tasks"][0]["state"]
-                    == "RUNNING"
-                )
-            )
-            sent = client.post("/ingest/clicks", json=[{"page": "/a"}, {"page": "/b"}])
-            assert sent.status_code == 200, sent.text
-            assert sent.json() == {"source": "clicks", "accepted": 2}
-            assert client.get("/topics/clicks").json()["partitions"][0]["end_offset"] == 2
-            unknown = client.post("/ingest/nobody", json={"a": 1})
-            assert unknown.status_code == 404 and unknown.json()["error_code"] == 404
-    finally:
-        services.close()
+def test_http_ingest_answers_once_events_are_durable(hub_client: httpx.Client) -> None:
+    config = {
+        "connector.class": "HttpIngestSourceConnector",
+        "ingest.source": "clicks",
+        "topic": "clicks",
+        "offset.flush.interval.ms": "100",
+        **PLAIN,
+    }
+    resp = hub_client.post("/connectors", json={"name": "web", "config": config})
+    assert resp.status_code == 201, resp.text
+    wait_for(
+        lambda: (
+            (t := hub_client.get("/connectors/web/status").json()["tasks"])
+            and t[0]["state"] == "RUNNING"
+        )
+    )
+    sent = hub_client.post("/ingest/clicks", json=[{"page": "/a"}, {"page": "/b"}])
+    assert sent.status_code == 200, sent.text
+    assert sent.json() == {"source": "clicks", "accepted": 2}
+    assert hub_client.get("/topics/clicks").json()["partitions"][0]["end_offset"] == 2
+    unknown = hub_client.post("/ingest/nobody", json={"a": 1})
+    assert unknown.status_code == 404 and unknown.json()["error_code"] == 404
