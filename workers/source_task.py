@@ -129,8 +129,9 @@ class WorkerSourceTask(WorkerTask):
         """Convert a polled batch and append it, one log append per topic.
 
         The loop is the hot path: converters are bound once per batch, a null key skips the
-        key converter (every converter maps None to None), and headers are only converted
-        when a record has some.
+        key converter (every converter maps None to None), headers are only converted when
+        a record has some, and records with nothing but a key and a value (the common case)
+        go to the log as plain key/value columns.
         """
         metrics = self.setup.metrics
         metrics.polled.inc(len(records))
@@ -138,7 +139,7 @@ class WorkerSourceTask(WorkerTask):
         apply = plugins.chain.apply if plugins.chain.stages else None
         kconv = plugins.key_converter.from_connect_data
         vconv = plugins.value_converter.from_connect_data
-        by_topic: dict[str, tuple[list[ProduceRecord], list[SourceRecord]]] = {}
+        by_topic: dict[str, _Outgoing] = {}
         pending = self._pending
         last_sp: Any = None
         last_key = b""
@@ -155,19 +156,22 @@ class WorkerSourceTask(WorkerTask):
                     )
                     value = vconv(topic, out.value_schema, out.value)
                     headers = self._headers(out) if _has_headers(out) else ()
-                    produced: ProduceRecord | None = ProduceRecord(
-                        key, value, headers, out.timestamp, out.kafka_partition
+                    produced: tuple[Any, ...] | None = (
+                        key,
+                        value,
+                        headers,
+                        out.timestamp,
+                        out.kafka_partition,
                     )
                 else:
                     produced = None
             except Exception:
                 topic, produced = self._convert_slow(record)
             if produced is not None:
-                entry = by_topic.get(topic)
-                if entry is None:
-                    entry = by_topic[topic] = ([], [])
-                entry[0].append(produced)
-                entry[1].append(record)
+                outgoing = by_topic.get(topic)
+                if outgoing is None:
+                    outgoing = by_topic[topic] = _Outgoing()
+                outgoing.add(produced, record)
             elif self._commit_record:
                 self.task.commit_record(record, None)  # type: ignore[union-attr]
             sp = record.source_partition
@@ -175,7 +179,7 @@ class WorkerSourceTask(WorkerTask):
                 last_sp, last_key = sp, partition_key(sp)
             if record.source_offset:
                 pending[last_key] = record.source_offset
-        written = sum(self._append(topic, prs, recs) for topic, (prs, recs) in by_topic.items())
+        written = sum(self._append(topic, outgoing) for topic, outgoing in by_topic.items())
         metrics.written.inc(written)
 
     def _headers(self, record: SourceRecord) -> list[tuple[str, bytes | None]]:
@@ -185,7 +189,7 @@ class WorkerSourceTask(WorkerTask):
             for h in record.headers
         ]
 
-    def _convert_slow(self, record: SourceRecord) -> tuple[str, ProduceRecord | None]:
+    def _convert_slow(self, record: SourceRecord) -> tuple[str, tuple[Any, ...] | None]:
         """Re-run the stages one by one under the error operator (retries, DLQ, FAILED)."""
         plugins = self.setup.plugins
         self.setup.metrics.failed.inc()
@@ -222,22 +226,27 @@ class WorkerSourceTask(WorkerTask):
                 return out.topic, None
             results.append(done[0])
         key, value, headers = results
-        return out.topic, ProduceRecord(key, value, headers, out.timestamp, out.kafka_partition)
+        return out.topic, (key, value, headers, out.timestamp, out.kafka_partition)
 
-    def _append(self, topic: str, prs: list[ProduceRecord], records: list[SourceRecord]) -> int:
+    def _append(self, topic: str, outgoing: _Outgoing) -> int:
         if topic not in self._known_topics:
             if not self.log.has_topic(topic):
                 self.log.create_topic(topic, self.topic_partitions)
             self._known_topics.add(topic)
             self.on_topic(topic)
-        positions = self.log.append(topic, prs)
+        if outgoing.plain:
+            positions = self.log.append_kv(topic, outgoing.keys, outgoing.values)
+        else:
+            positions = self.log.append(topic, outgoing.produce_records())
         self._dirty.update([(topic, p) for p in {p for p, _ in positions}])
         if self._commit_record:
             task = self.task
             assert task is not None
-            for pr, record, (p, offset) in zip(prs, records, positions, strict=True):
-                task.commit_record(record, RecordMetadata(topic, p, offset, pr.timestamp))
-        return len(prs)
+            for extra, record, (p, offset) in zip(
+                outgoing.timestamps(), outgoing.records, positions, strict=True
+            ):
+                task.commit_record(record, RecordMetadata(topic, p, offset, extra))
+        return len(outgoing.values)
 
     def commit_offsets(self) -> None:
         """Fsync what was written since the last commit, then store the offsets."""
@@ -277,3 +286,38 @@ def _has_headers(record: SourceRecord) -> bool:
 
 
 _MISSING = object()
+
+
+class _Outgoing:
+    """The converted records of one batch for one topic, as columns.
+
+    ``plain`` stays True while every record has only a key and a value (no headers, no
+    timestamp, no partition), which lets the log take them as key/value columns.
+    """
+
+    __slots__ = ("extras", "keys", "plain", "records", "values")
+
+    def __init__(self) -> None:
+        self.keys: list[bytes | None] = []
+        self.values: list[bytes | None] = []
+        self.extras: list[tuple[Any, Any, Any]] = []
+        self.records: list[SourceRecord] = []
+        self.plain = True
+
+    def add(self, produced: tuple[Any, ...], record: SourceRecord) -> None:
+        key, value, headers, timestamp, partition = produced
+        self.keys.append(key)
+        self.values.append(value)
+        self.extras.append((headers, timestamp, partition))
+        self.records.append(record)
+        if headers or timestamp is not None or partition is not None:
+            self.plain = False
+
+    def produce_records(self) -> list[ProduceRecord]:
+        return [
+            ProduceRecord(k, v, h, t, p)
+            for k, v, (h, t, p) in zip(self.keys, self.values, self.extras, strict=True)
+        ]
+
+    def timestamps(self) -> list[int | None]:
+        return [t for _, t, _ in self.extras]
