@@ -41,20 +41,23 @@ RAW_DURABILITY = (
 )
 LARGE_BATCH_BYTES = 1 << 20  # keeps a 10 KiB-value batch under max.message.bytes' default
 
-PRODUCE = "cdchub produce"
+PRODUCE = "cdchub produce, Log.append"
+PRODUCE_KV = "cdchub produce, Log.append_kv"
+TOPIC_KV = "bench-kv"
 CONSUME = "cdchub consume"
 REDIS_PRODUCE = "Redis XADD"
 REDIS_CONSUME = "Redis XREAD"
-PRODUCE_VS_REDIS = "produce: cdchub / Redis"
+PRODUCE_VS_REDIS = "produce: cdchub Log.append / Redis"
+PRODUCE_KV_VS_REDIS = "produce: cdchub Log.append_kv / Redis"
 CONSUME_VS_REDIS = "consume: cdchub / Redis"
-PRODUCE_VS_REDIS_CPU = "produce: cdchub / Redis, CPU time"
+PRODUCE_VS_REDIS_CPU = "produce: cdchub Log.append / Redis, CPU time"
 CONSUME_VS_REDIS_CPU = "consume: cdchub / Redis, CPU time"
 CPU_NOTE = (
     "this and the next row: ratio of CPU seconds spent (Redis: client + server), less"
     " sensitive than wall clock to other load on the machine, which delays Redis's"
     " client/server round trips most"
 )
-LARGE_PRODUCE = "cdchub produce, 10 KiB values"
+LARGE_PRODUCE = "cdchub produce, Log.append, 10 KiB values"
 LARGE_RAW = "raw write, same bytes"
 LARGE_RATIO = "10 KiB produce / raw write"
 RSS = "peak RSS, child producing"
@@ -63,8 +66,10 @@ RSS = "peak RSS, child producing"
 def _targets() -> list[Target]:
     return [
         Target(PRODUCE, 1_000_000),
+        Target(PRODUCE_KV, 1_000_000),
         Target(CONSUME, 1_000_000),
         Target(PRODUCE_VS_REDIS, 20, label=">= 20x"),
+        Target(PRODUCE_KV_VS_REDIS, 20, label=">= 20x"),
         Target(CONSUME_VS_REDIS, 20, label=">= 20x"),
         Target(LARGE_RATIO, 0.5, label=">= 0.5x"),
         Target(RSS, 300, at_least=False, label="< 300 MB"),
@@ -181,7 +186,7 @@ def _one_run(
     raw_file.unlink()
     report.add("raw write", "MB/s", produced.log_bytes / MB / write_s)
     report.add("raw read", "MB/s", read_bytes / MB / read_s)
-    report.add("cdchub produce / raw write", "x", write_s / produced.seconds)
+    report.add("Log.append produce / raw write", "x", write_s / produced.seconds)
     if params["with_redis"]:
         say("Redis XADD + XREAD")
         redis_cpu = _redis_round_trip(
@@ -189,6 +194,7 @@ def _one_run(
         )
         for ratio, ours, theirs in (
             (PRODUCE_VS_REDIS, PRODUCE, REDIS_PRODUCE),
+            (PRODUCE_KV_VS_REDIS, PRODUCE_KV, REDIS_PRODUCE),
             (CONSUME_VS_REDIS, CONSUME, REDIS_CONSUME),
         ):
             latest = report.figures[ours].samples[-1] / report.figures[theirs].samples[-1]
@@ -216,11 +222,18 @@ def _log_round_trip(
         cpu_produced = time.process_time()
         consume_s = log_side.consume(log, data)
         cpu_consumed = time.process_time()
+        raw_io.prepare_write(log_dir, produced.log_bytes)
+        columns = log_side.produce(log, data, batch_size, topic=TOPIC_KV, columns=True)
     finally:
         log.close()
     n = len(data)
     report.add(PRODUCE, "rec/s", n / produced.seconds)
-    report.add("cdchub produce (bytes on disk)", "MB/s", produced.log_bytes / MB / produced.seconds)
+    report.add(PRODUCE_KV, "rec/s", n / columns.seconds)
+    report.add(
+        "cdchub produce, Log.append, bytes on disk",
+        "MB/s",
+        produced.log_bytes / MB / produced.seconds,
+    )
     report.add(CONSUME, "rec/s", n / consume_s)
     return produced, (cpu_produced - cpu_start, cpu_consumed - cpu_produced)
 
@@ -290,5 +303,5 @@ def _peak_rss(report: BenchReport, directory: Path, params: dict[str, Any], say:
     report.add(
         RSS, "MB", result.peak_rss_bytes / MB, note=f"whole child process, {count:,} records"
     )
-    report.add("cdchub produce, child", "rec/s", result.records / result.seconds)
+    report.add("cdchub produce, Log.append, RSS child", "rec/s", result.records / result.seconds)
     shutil.rmtree(directory, ignore_errors=True)

@@ -28,19 +28,26 @@ def test_tiny_run_reports_sane_figures(tmp_path) -> None:
         progress=progress,
     )
     medians = {name: fig.median for name, fig in report.figures.items()}
-    for name in ("cdchub produce", "cdchub consume", "raw write", "raw read"):
+    for name in (
+        "cdchub produce, Log.append",
+        "cdchub produce, Log.append_kv",
+        "cdchub consume",
+        "raw write",
+        "raw read",
+    ):
         assert medians[name] > 0, name
-    assert medians["cdchub produce, 10 KiB values"] > 0
+    assert medians["cdchub produce, Log.append, 10 KiB values"] > 0
     assert medians["10 KiB produce / raw write"] > 0
     # the child is a whole Python process: more than 10 MB, far less than 10 GB
     assert 10 < medians["peak RSS, child producing"] < 10_000
     assert "Redis XADD" not in medians
     table = out.getvalue()
-    assert "cdchub produce" in table and "flush.ms=" in table
+    assert "cdchub produce, Log.append" in table and "flush.ms=" in table
     assert "[run 1/1]" in progress.getvalue()
     judged = {t.figure for t, _, _ in report.verdicts()}
     assert judged == {
-        "cdchub produce",
+        "cdchub produce, Log.append",
+        "cdchub produce, Log.append_kv",
         "cdchub consume",
         "10 KiB produce / raw write",
         "peak RSS, child producing",
@@ -82,9 +89,10 @@ def test_tiny_run_with_redis_has_ratios(tmp_path) -> None:
     for name in (
         "Redis XADD",
         "Redis XREAD",
-        "produce: cdchub / Redis",
+        "produce: cdchub Log.append / Redis",
+        "produce: cdchub Log.append_kv / Redis",
         "consume: cdchub / Redis",
-        "produce: cdchub / Redis, CPU time",
+        "produce: cdchub Log.append / Redis, CPU time",
         "consume: cdchub / Redis, CPU time",
     ):
         assert report.figures[name].median > 0, name
