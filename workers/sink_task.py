@@ -13,6 +13,7 @@ after it are still delivered.
 
 from __future__ import annotations
 
+import bisect
 import logging
 import re
 import time
@@ -49,7 +50,6 @@ from workers.task import TaskListener, TaskSetup, WorkerTask
 
 _log = logging.getLogger("workers.sink_task")
 FETCH_BYTES = 1 << 20
-Fetched = tuple[TopicPartition, list[Record]]
 LONG_POLL_MS = 500
 TOPIC_REFRESH_S = 2.0
 IDLE_COMMIT_S = 0.05
@@ -140,10 +140,10 @@ class WorkerSinkTask(WorkerTask):
         self._next_refresh = 0.0
         self.errant = _Errant(self)
         self.task: SinkTask | None = None
-        self._raw: list[Record] = []
-        self._ahead: dict[TopicPartition, list[Record]] = {}
+        self._fetched: list[Fetched] = []
+        self._raw_index: dict[tuple[str, int, int], tuple[Any, Any, Any]] | None = None
+        self._ahead: dict[TopicPartition, Chunk] = {}
         self._producer: LogRecordProducer | None = None
-        self._records: list[SinkRecord] = []
 
     def initialize(self) -> None:
         task = self.setup.task_class()
@@ -207,55 +207,50 @@ class WorkerSinkTask(WorkerTask):
     def _fetch(self, partitions: list[TopicPartition], wait_ms: int) -> list[Fetched]:
         """Up to ``max.poll.records`` records, from the read-ahead buffer or the log.
 
-        One log read returns up to 1 MiB of whole batches; what is not delivered now stays
-        buffered (valid while the partition's position still points at it), so no batch
-        is read or decoded twice.
+        One log read returns up to 1 MiB of whole batches, decoded as columns (no object
+        per record); what is not delivered now stays buffered (valid while the partition's
+        position still points at it), so no batch is read or decoded twice.
         """
         out: list[Fetched] = []
         budget = self.max_records
         for tp in partitions:
             if budget <= 0:
                 break
-            records = self._buffered(tp) or self._read(tp, wait_ms)
-            if records:
-                chunk = records[:budget]
-                self._ahead[tp] = records[budget:]
-                out.append((tp, chunk))
-                budget -= len(chunk)
+            chunk = self._buffered(tp) or self._read(tp, wait_ms)
+            if chunk is not None and chunk.offsets:
+                taken, self._ahead[tp] = chunk.split(budget)
+                out.append((tp, taken))
+                budget -= len(taken.offsets)
         return out
 
-    def _buffered(self, tp: TopicPartition) -> list[Record]:
+    def _buffered(self, tp: TopicPartition) -> Chunk | None:
         ahead = self._ahead.get(tp)
-        if ahead and ahead[0].offset == self.positions.get(tp):
+        if ahead is not None and ahead.offsets and ahead.offsets[0] == self.positions.get(tp):
             return ahead
-        return []
+        return None
 
-    def _read(self, tp: TopicPartition, wait_ms: int) -> list[Record]:
+    def _read(self, tp: TopicPartition, wait_ms: int) -> Chunk | None:
         pos = self.positions[tp]
         try:
             result = self.log.read(tp.topic, tp.partition, pos, FETCH_BYTES, max_wait_ms=wait_ms)
         except OffsetOutOfRangeError:
             self.positions[tp] = self.log.start_offset(tp.topic, tp.partition)
-            return []
+            return None
         except LogError:  # the topic was deleted; forget its partitions
             self.positions.pop(tp, None)
-            return []
-        records: list[Record] = []
+            return None
+        chunk = Chunk()
         for batch in result.batches():
-            if batch.last_offset < pos or batch.is_control:
-                continue
-            if batch.base_offset >= pos:
-                records += batch.records()
-            else:
-                records += [r for r in batch.records() if r.offset >= pos]
-        return records
+            if batch.last_offset >= pos and not batch.is_control:
+                chunk.extend(batch.columns(), pos)
+        return chunk
 
     def _deliver(self, fetched: list[Fetched]) -> None:
         """Convert, transform and put one batch; then advance the positions.
 
         The conversion loop is the hot path (converters bound once per batch, null keys
-        skip the key converter); any failure re-runs that record through
-        :meth:`_convert_slow`, which applies retries and the error tolerance.
+        skip the key converter, columns instead of record objects); any failure re-runs
+        that record through :meth:`_convert_slow`, which applies retries and tolerance.
         """
         metrics = self.setup.metrics
         plugins = self.setup.plugins
@@ -265,16 +260,21 @@ class WorkerSinkTask(WorkerTask):
         null = SchemaAndValue.NULL
         create_time = TimestampType.CREATE_TIME
         records: list[SinkRecord] = []
-        raws: list[Record] = []
         total = 0
-        for tp, recs in fetched:
-            total += len(recs)
+        for tp, chunk in fetched:
+            total += len(chunk.offsets)
             topic, partition = tp
-            for rec in recs:
+            for offset, stamp, k, v, h in zip(
+                chunk.offsets,
+                chunk.stamps,
+                chunk.keys,
+                chunk.values,
+                chunk.headers,
+                strict=True,
+            ):
                 try:
-                    k = rec.key
                     key = null if k is None else kconv(topic, k)
-                    value = vconv(topic, rec.value)
+                    value = vconv(topic, v)
                     record: SinkRecord | None = SinkRecord(
                         topic,
                         partition,
@@ -282,31 +282,45 @@ class WorkerSinkTask(WorkerTask):
                         key.value,
                         value.schema,
                         value.value,
-                        kafka_offset=rec.offset,
-                        timestamp=rec.timestamp,
+                        kafka_offset=offset,
+                        timestamp=stamp,
                         timestamp_type=create_time,
-                        headers=self._headers(topic, rec) if rec.headers else None,
+                        headers=self._headers(topic, h) if h else None,
                     )
                     if apply is not None:
                         record = apply(record)
                 except Exception:
-                    record = self._convert_slow(tp, rec)
+                    record = self._convert_slow(tp, Record(offset, stamp, k, v, tuple(h)))
                 if record is not None:
                     records.append(record)
-                    raws.append(rec)
         metrics.polled.inc(total)
-        self._records, self._raw = records, raws
+        self._fetched, self._raw_index = fetched, None
         if records:
-            self._put(records, raws)
+            self._put(records)
             metrics.written.inc(len(records))
-        for tp, recs in fetched:
-            self.positions[tp] = recs[-1].offset + 1
-        self._records, self._raw = [], []
+        for tp, chunk in fetched:
+            self.positions[tp] = chunk.offsets[-1] + 1
+        self._fetched, self._raw_index = [], None
 
-    def _headers(self, topic: str, rec: Record) -> Headers:
+    def _raw_for(self, record: SinkRecord) -> tuple[Any, Any, Any] | None:
+        """The bytes a record was read as (for the DLQ); indexed only when first needed."""
+        if self._raw_index is None:
+            self._raw_index = {
+                (tp.topic, tp.partition, o): (k, v, h)
+                for tp, c in self._fetched
+                for o, k, v, h in zip(c.offsets, c.keys, c.values, c.headers, strict=True)
+            }
+        where = (
+            record.original_topic,
+            record.original_kafka_partition or 0,
+            record.original_kafka_offset,
+        )
+        return self._raw_index.get(where)
+
+    def _headers(self, topic: str, raw_headers: Any) -> Headers:
         conv = self.setup.plugins.header_converter
         headers = Headers()
-        for key, raw in rec.headers:
+        for key, raw in raw_headers:
             sv = conv.to_connect_header(topic, key, raw)
             headers.add(key, sv.value, sv.schema)
         return headers
@@ -344,7 +358,7 @@ class WorkerSinkTask(WorkerTask):
         if value is None:
             return None
         headers = self.operator.execute(
-            lambda: (self._headers(tp.topic, rec) if rec.headers else None,),
+            lambda: (self._headers(tp.topic, rec.headers) if rec.headers else None,),
             self._context(Stage.HEADER_CONVERTER, p.header_converter, tp, rec),
         )
         if headers is None:
@@ -369,7 +383,7 @@ class WorkerSinkTask(WorkerTask):
 
         return apply_chain(self.operator, p.chain, record, context)[0]
 
-    def _put(self, records: list[SinkRecord], raws: list[Record]) -> None:
+    def _put(self, records: list[SinkRecord]) -> None:
         task = self.task
         assert task is not None
         try:
@@ -385,19 +399,13 @@ class WorkerSinkTask(WorkerTask):
                 raise ToleranceExceeded(msg) from exc
             if len(records) == 1:
                 self.setup.metrics.failed.inc()
-                self.report_put_failure(records[0], exc, raws[0])
+                self.report_put_failure(records[0], exc)
                 return
-        for record, raw in zip(records, raws, strict=True):  # isolate the poison record(s)
-            self._put([record], [raw])
+        for record in records:  # isolate the poison record(s)
+            self._put([record])
 
-    def report_put_failure(
-        self, record: SinkRecord, error: BaseException, raw: Record | None = None
-    ) -> None:
+    def report_put_failure(self, record: SinkRecord, error: BaseException) -> None:
         """Send a record that failed in the sink to the DLQ (tolerance all) or fail."""
-        if raw is None:
-            raw = next(
-                (r for s, r in zip(self._records, self._raw, strict=False) if s is record), None
-            )
         ctx = ErrorContext(
             Stage.TASK_PUT,
             class_name(self.task),
@@ -407,8 +415,9 @@ class WorkerSinkTask(WorkerTask):
             partition=record.original_kafka_partition,
             offset=record.original_kafka_offset,
         )
+        raw = self._raw_for(record)
         if raw is not None:
-            ctx.raw_key, ctx.raw_value, ctx.raw_headers = raw.key, raw.value, tuple(raw.headers)
+            ctx.raw_key, ctx.raw_value, ctx.raw_headers = raw[0], raw[1], tuple(raw[2])
         self.operator.handle(ctx)
 
     def commit_offsets(self) -> None:
@@ -480,3 +489,40 @@ class WorkerSinkTask(WorkerTask):
             task.close(list(self.positions))
         finally:
             task.stop()
+
+
+class Chunk:
+    """Records of one partition as parallel columns (what ``RecordBatch.columns`` gives)."""
+
+    __slots__ = ("headers", "keys", "offsets", "stamps", "values")
+
+    def __init__(self) -> None:
+        self.offsets: list[int] = []
+        self.stamps: list[int] = []
+        self.keys: list[bytes | None] = []
+        self.values: list[bytes | None] = []
+        self.headers: list[Any] = []
+
+    def extend(self, columns: tuple[list[Any], ...], from_offset: int) -> None:
+        """Append a batch's columns, skipping records before ``from_offset``."""
+        offsets, stamps, keys, values, headers = columns
+        start = bisect.bisect_left(offsets, from_offset) if offsets[0] < from_offset else 0
+        self.offsets += offsets[start:]
+        self.stamps += stamps[start:]
+        self.keys += keys[start:]
+        self.values += values[start:]
+        self.headers += headers[start:]
+
+    def split(self, count: int) -> tuple[Chunk, Chunk]:
+        """The first ``count`` records and the rest."""
+        if count >= len(self.offsets):
+            return self, Chunk()
+        head, tail = Chunk(), Chunk()
+        for name in self.__slots__:
+            column = getattr(self, name)
+            setattr(head, name, column[:count])
+            setattr(tail, name, column[count:])
+        return head, tail
+
+
+Fetched = tuple[TopicPartition, Chunk]
