@@ -17,18 +17,17 @@ Two strategies, both giving identical results:
 
 from __future__ import annotations
 
-from collections import deque
-from collections.abc import Callable, Sequence
+import operator
+from collections.abc import Callable
 from functools import lru_cache
 from itertools import repeat
 from operator import itemgetter
 from struct import Struct
-from typing import NamedTuple, TypeVar
+from typing import NamedTuple
 
 from hub.core_log.errors import CorruptRecordError
 from hub.core_log.varint import ZZ_DECODE, decode_varint
 
-T = TypeVar("T")
 KeyValue = tuple[bytes | None, bytes | None]
 Headers = tuple[tuple[str, bytes | None], ...]
 
@@ -171,12 +170,14 @@ def _deltas(data: bytes, start: int, length: int, stride: int, n: int) -> list[i
     """Decode a column of same-length varints (timestamp or offset deltas)."""
     dec = ZZ_DECODE
     stop = start + stride * (n - 1) + 1
-    if length == 1:
-        return [dec[b] for b in data[start:stop:stride]]
+    if length == 1:  # map over the bytes column: the loop stays in C
+        return list(map(dec.__getitem__, data[start:stop:stride]))
     if length == 2:
         low = data[start:stop:stride].translate(_LOW_BITS)
         high = data[start + 1 : stop + 1 : stride]
-        return [dec[lo | (hi << 7)] for lo, hi in zip(low, high, strict=True)]
+        return list(
+            map(dec.__getitem__, map(operator.add, low, map(operator.mul, high, repeat(128))))
+        )
     return [decode_varint(data, s)[0] for s in range(start, start + stride * n, stride)]
 
 
@@ -448,21 +449,3 @@ def decode_columns(data: bytes, count: int, base_offset: int) -> Columns:
     if pos != len(data):
         raise _corrupt(base_offset, f"{len(data) - pos} bytes left after {count} records")
     return cols
-
-
-def build_objects(
-    cls: type[T], columns: Sequence[Sequence[object]], names: tuple[str, ...]
-) -> list[T]:
-    """Create ``len(columns[0])`` instances of a slotted class from field columns.
-
-    A frozen dataclass's ``__init__`` goes through ``object.__setattr__`` per
-    field (about 0.7 us per record); writing each slot through its member
-    descriptor with ``map`` runs the loops in C instead.  This is what the
-    generated ``__init__`` does, minus the interpreter overhead.
-    """
-    make: Callable[[type[T]], T] = object.__new__
-    objs = list(map(make, [cls] * len(columns[0])))
-    for name, column in zip(names, columns, strict=True):
-        setter = cls.__dict__[name].__set__
-        deque(map(setter, objs, column), maxlen=0)
-    return objs

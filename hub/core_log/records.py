@@ -26,13 +26,14 @@ from __future__ import annotations
 import struct
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from enum import IntEnum
+from itertools import repeat
+from typing import NamedTuple
 
 from crc32c import crc32c
 
 from hub.core_log._record_codec import encode_records
-from hub.core_log._record_decode import build_objects, decode_columns, decode_keys_values
+from hub.core_log._record_decode import Headers, decode_columns, decode_keys_values
 from hub.core_log.compression import CompressionType, compress, decompress
 from hub.core_log.errors import CorruptRecordError
 from hub.core_log.partitioner import murmur2, partition_for_key
@@ -61,9 +62,13 @@ class TimestampType(IntEnum):
     LOG_APPEND_TIME = 1
 
 
-@dataclass(slots=True, frozen=True)
-class Record:
-    """One decoded record; ``offset`` is absolute (base offset + delta)."""
+class Record(NamedTuple):
+    """One decoded record; ``offset`` is absolute (base offset + delta).
+
+    Immutable, hashable and compared by value like the frozen dataclass it
+    replaced, but a tuple: a batch's records are made from its decoded
+    columns by one C-level ``map`` (~0.1 us each instead of ~0.3 us).
+    """
 
     offset: int
     timestamp: int
@@ -72,7 +77,7 @@ class Record:
     headers: tuple[tuple[str, bytes | None], ...] = ()
 
 
-_RECORD_FIELDS = ("offset", "timestamp", "key", "value", "headers")
+_NEW_TUPLE = tuple.__new__
 BATCH_HEADER_SIZE = 61
 MAGIC = 2
 _LOG_OVERHEAD = 12  # baseOffset + batchLength precede what batchLength counts
@@ -246,6 +251,17 @@ class RecordBatch:
 
     def records(self) -> list[Record]:
         """Decode every record (decompressing on first use)."""
+        columns = self.columns()
+        return list(map(_NEW_TUPLE, repeat(Record, len(columns[0])), zip(*columns, strict=True)))
+
+    def columns(
+        self,
+    ) -> tuple[list[int], list[int], list[bytes | None], list[bytes | None], list[Headers]]:
+        """Decode every record as parallel lists: offsets, timestamps, keys, values, headers.
+
+        For consumers that walk fields rather than records (a sink converting
+        keys and values, say): it skips building one object per record.
+        """
         cols = decode_columns(self._records_bytes(), self.record_count, self.base_offset)
         count = len(cols.keys)
         offsets = list(map(self.base_offset.__add__, cols.offset_deltas))
@@ -253,14 +269,7 @@ class RecordBatch:
             stamps = [self.max_timestamp] * count
         else:
             stamps = list(map(self.first_timestamp.__add__, cols.ts_deltas))
-        columns: tuple[Sequence[object], ...] = (
-            offsets,
-            stamps,
-            cols.keys,
-            cols.values,
-            cols.headers,
-        )
-        return build_objects(Record, columns, _RECORD_FIELDS)
+        return offsets, stamps, cols.keys, cols.values, cols.headers
 
     def keys_values(self) -> list[tuple[bytes | None, bytes | None]]:
         """Decode only keys and values: the consumer fast path."""

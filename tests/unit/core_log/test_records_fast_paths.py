@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import warnings
 
+import pytest
 from crc32c import crc32c
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -16,6 +17,7 @@ from hypothesis import strategies as st
 from hub.core_log.records import (
     BATCH_HEADER_SIZE,
     CompressionType,
+    Record,
     RecordBatch,
     build_batch,
     build_batch_parts,
@@ -142,3 +144,29 @@ def test_compressed_or_small_batches_are_one_body_part() -> None:
     parts = build_batch_parts(big, now_ms=NOW, compression=CompressionType.GZIP)
     assert len(parts) == 2
     assert RecordBatch(b"".join(parts)).keys_values() == [(b"k", b"v" * 10_000)] * 10
+
+
+def test_columns_agree_with_records_and_records_are_immutable_values() -> None:
+    records = [
+        (
+            b"k%d" % i if i % 4 else None,
+            b"v" * i if i % 5 else None,
+            [("h", b"x")] * (i % 2),
+            NOW + i,
+        )
+        for i in range(300)
+    ]
+    batch = RecordBatch(build_batch(records, base_offset=1000))
+    offsets, stamps, keys, values, headers = batch.columns()
+    assert offsets == list(range(1000, 1300))
+    assert stamps == [NOW + i for i in range(300)]
+    assert list(zip(keys, values, strict=True)) == [(k, v) for k, v, _, _ in records]
+    assert headers == [tuple(h) for _, _, h, _ in records]
+    got = batch.records()
+    assert [(r.offset, r.timestamp, r.key, r.value, r.headers) for r in got] == list(
+        zip(offsets, stamps, keys, values, headers, strict=True)
+    )
+    assert got[7] == Record(1007, NOW + 7, b"k7", b"v" * 7, (("h", b"x"),))
+    assert len({*got, *batch.records()}) == 300  # hashable, equal by value
+    with pytest.raises(AttributeError):
+        got[0].value = b"changed"  # type: ignore[misc]
