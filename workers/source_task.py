@@ -113,6 +113,8 @@ class WorkerSourceTask(WorkerTask):
                 self.stopping.wait(1.0)
                 return
             raise
+        if records and self.stopping.is_set():
+            return  # replaced or stopping: these are polled again from the committed offsets
         if records:
             self._idle_wait = 0.0
             self._send(records)
