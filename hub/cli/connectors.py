@@ -90,7 +90,12 @@ def progress_line(progress: dict[str, Any]) -> str:
         return f"[{bar}] {ratio:4.0%} {phase} {done}/{total} {unit}".rstrip()
     if isinstance(done, int | float):
         return f"{phase} {done} {unit}".rstrip()
-    return phase
+    extras = [
+        f"{k}={v}"
+        for k, v in progress.items()
+        if k not in ("phase", "unit") and isinstance(v, int | float | str)
+    ]
+    return " ".join([phase, *extras])
 
 
 def _show_status(hub: HubClient, name: str) -> bool:

@@ -52,3 +52,8 @@ def test_progress_line() -> None:
         "[#######.......................]  25% snapshot 50/200 rows"
     )
     assert progress_line({"phase": "streaming"}) == "streaming"
+
+
+def test_progress_line_shows_scalar_details_without_a_total() -> None:
+    line = progress_line({"phase": "streaming", "events": 12, "lag_bytes": 0, "tables": ["a"]})
+    assert line == "streaming events=12 lag_bytes=0"
