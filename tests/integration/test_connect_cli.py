@@ -57,3 +57,29 @@ def test_progress_line() -> None:
 def test_progress_line_shows_scalar_details_without_a_total() -> None:
     line = progress_line({"phase": "streaming", "events": 12, "lag_bytes": 0, "tables": ["a"]})
     assert line == "streaming events=12 lag_bytes=0"
+
+
+def test_status_shows_the_progress_a_task_reports(hub_url: str) -> None:
+    import httpx
+
+    with httpx.Client(base_url=hub_url) as client:
+        client.post(
+            "/connectors",
+            json={"name": "prog", "config": {"connector.class": SRC, "topic": "pt", "count": "4"}},
+        )
+        progress = wait_for(
+            lambda: (
+                (p := client.get("/connectors/prog/progress").json())["tasks"]
+                and p["tasks"][0]["progress"]["done"] == 4
+                and p
+            )
+        )
+    assert progress["tasks"][0]["progress"] == {
+        "phase": "counting",
+        "done": 4,
+        "total": 4,
+        "unit": "records",
+    }
+    assert "[##############################] 100% counting 4/4 records" in _hub(
+        hub_url, "status", "prog"
+    )

@@ -98,6 +98,9 @@ class CountingTask(SourceTask):
             self.next += 1
         return out
 
+    def progress(self) -> dict[str, Any]:
+        return {"phase": "counting", "done": self.next, "total": self.count, "unit": "records"}
+
     def commit(self) -> None:
         with _lock:
             COMMITTED.setdefault(self.name, []).append(self.next)
