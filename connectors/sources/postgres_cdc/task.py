@@ -70,6 +70,7 @@ class PostgresCdcTask(SourceTask):
         self.mapper = TypeMapper(self.catalog, self.cfg.modes)
         self.repl: ReplicationConnection | None = None
         self.snapshotter: Snapshotter | None = None
+        self._pending: list[SourceRecord] = []
         self.finished = False
         self._confirm_lsn = 0
         self._acked_since_commit = False
@@ -201,7 +202,7 @@ class PostgresCdcTask(SourceTask):
     # -- polling ---------------------------------------------------------------------------
 
     def poll(self) -> list[SourceRecord] | None:
-        if self.snapshotter is not None:
+        if self.snapshotter is not None or self._pending:
             return self._poll_snapshot()
         if self.finished:
             time.sleep(min(1.0, self.cfg["poll.interval.ms"] / 1000))
@@ -215,9 +216,15 @@ class PostgresCdcTask(SourceTask):
         return records
 
     def _poll_snapshot(self) -> list[SourceRecord]:
+        """At most max.batch.size snapshot records per poll (a chunk may span several)."""
+        limit = self.cfg["max.batch.size"]
+        if self._pending:
+            out, self._pending = self._pending[:limit], self._pending[limit:]
+            return out
         snap = self.snapshotter
         assert snap is not None
         records = snap.next_chunk()
+        records, self._pending = records[:limit], records[limit:]
         if snap.done:
             snap.conn.commit()
             snap.conn.close()

@@ -41,7 +41,8 @@ class Writer(threading.Thread):
 
     def finish(self) -> None:
         self.stop_event.set()
-        self.join()
+        if self.ident is not None:
+            self.join()
 
 
 def table_image(db: PgDb, table: str) -> dict[Any, dict[str, Any]]:
