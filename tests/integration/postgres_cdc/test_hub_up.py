@@ -113,7 +113,7 @@ def test_sigkill_mid_snapshot_and_mid_stream(postgres: PostgresServer, tmp_path:
         with httpx.Client(base_url=url, timeout=30) as client:
             deadline = time.monotonic() + 60
             while True:
-                state, count = _fold(client)
+                state, _ = _fold(client)
                 if state == image or time.monotonic() > deadline:
                     break
                 time.sleep(0.5)
