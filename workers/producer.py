@@ -15,6 +15,7 @@ from concurrent.futures import Future
 
 from connectors.api import ConnectRecord, RecordMetadata, RecordProducer
 from hub.core_log import Log, ProduceRecord
+from workers.batching import batch_limit, batch_ranges
 from workers.task import Plugins
 
 BUFFER_RECORDS = 1000
@@ -70,7 +71,16 @@ class LogRecordProducer(RecordProducer):
                         self.log.create_topic(topic, self.partitions)
                     self._known.add(topic)
                     self.on_topic(topic)
-                positions = self.log.append(topic, [pr for pr, _ in items])
+                records = [pr for pr, _ in items]
+                limit = batch_limit(self.log, topic)
+                positions = []
+                for start, stop in batch_ranges(
+                    [r.key for r in records],
+                    [r.value for r in records],
+                    limit,
+                    [r.headers for r in records],
+                ):
+                    positions += self.log.append(topic, records[start:stop])
             except Exception as exc:
                 for _, future in items:
                     future.set_exception(exc)

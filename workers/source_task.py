@@ -22,6 +22,7 @@ from connectors.api import (
     SourceTaskContext,
 )
 from hub.core_log import Log, ProduceRecord
+from workers.batching import batch_limit, batch_ranges
 from workers.errors import (
     ErrorContext,
     LogReporter,
@@ -88,6 +89,7 @@ class WorkerSourceTask(WorkerTask):
         self._pending: dict[PartitionKey, dict[str, Any]] = {}
         self._dirty: set[tuple[str, int]] = set()
         self._known_topics: set[str] = set()
+        self._limits: dict[str, int] = {}
         self._next_commit = 0.0
         self._last_commit = 0.0
         self._idle_wait = 0.0
@@ -235,11 +237,17 @@ class WorkerSourceTask(WorkerTask):
             if not self.log.has_topic(topic):
                 self.log.create_topic(topic, self.topic_partitions)
             self._known_topics.add(topic)
+            self._limits[topic] = batch_limit(self.log, topic)
             self.on_topic(topic)
-        if outgoing.plain:
-            positions = self.log.append_kv(topic, outgoing.keys, outgoing.values)
-        else:
-            positions = self.log.append(topic, outgoing.produce_records())
+        keys, values = outgoing.keys, outgoing.values
+        headers = None if outgoing.plain else [h for h, _, _ in outgoing.extras]
+        positions: list[tuple[int, int]] = []
+        produce = None if outgoing.plain else outgoing.produce_records()
+        for start, stop in batch_ranges(keys, values, self._limits[topic], headers):
+            if produce is None:
+                positions += self.log.append_kv(topic, keys[start:stop], values[start:stop])
+            else:
+                positions += self.log.append(topic, produce[start:stop])
         self._dirty.update([(topic, p) for p in {p for p, _ in positions}])
         if self._commit_record:
             task = self.task
