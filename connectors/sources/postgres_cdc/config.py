@@ -7,8 +7,9 @@ than ``pgoutput`` is refused with a message saying why) are accepted so configs 
 
 from __future__ import annotations
 
+import hashlib
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -180,6 +181,7 @@ class PgCdcConfig:
     column_include: list[re.Pattern[str]] = field(default_factory=list)
     column_exclude: list[re.Pattern[str]] = field(default_factory=list)
     key_columns: list[tuple[re.Pattern[str], list[str]]] = field(default_factory=list)
+    masks: list[tuple[re.Pattern[str], Callable[[Any], Any]]] = field(default_factory=list)
 
     def __getitem__(self, key: str) -> Any:
         return self.raw[key]
@@ -233,6 +235,14 @@ class PgCdcConfig:
                 return cols
         return None
 
+    def mask(self, schema: str, table: str, column: str) -> Callable[[Any], Any] | None:
+        """The column.mask.* function for this column, if one matches."""
+        full = f"{schema}.{table}.{column}"
+        for pattern, fn in self.masks:
+            if pattern.fullmatch(full):
+                return fn
+        return None
+
     def skipped(self) -> set[str]:
         ops = {str(o).strip() for o in self.raw["skipped.operations"] or []}
         return set() if "none" in ops else ops
@@ -240,6 +250,29 @@ class PgCdcConfig:
 
 def _quote(value: str) -> str:
     return value.replace("\\", "\\\\").replace("'", "\\'")
+
+
+_MASK_CHARS = re.compile(r"^column\.mask\.with\.(\d+)\.chars$")
+_MASK_HASH = re.compile(r"^column\.mask\.hash\.([\w-]+)\.with\.salt\.(.*)$")
+
+
+def _masks(props: Mapping[str, str]) -> list[tuple[re.Pattern[str], Callable[[Any], Any]]]:
+    """Debezium's column.mask.with.<n>.chars and column.mask.hash.<algo>.with.salt.<salt>."""
+    out: list[tuple[re.Pattern[str], Callable[[Any], Any]]] = []
+    for name, value in props.items():
+        fn: Callable[[Any], Any] | None = None
+        if m := _MASK_CHARS.match(name):
+            stars = "*" * int(m.group(1))
+            fn = lambda _v, s=stars: s  # noqa: E731
+        elif m := _MASK_HASH.match(name):
+            algo, salt = m.group(1).lower().replace("-", ""), m.group(2).encode()
+            if algo not in hashlib.algorithms_available:
+                msg = f"{name}: unknown hash algorithm {m.group(1)}; use e.g. SHA-256"
+                raise ConfigError(msg)
+            fn = lambda v, a=algo, s=salt: hashlib.new(a, s + str(v).encode()).hexdigest()  # noqa: E731
+        if fn is not None:
+            out.extend((re.compile(p.strip()), fn) for p in str(value).split(",") if p.strip())
+    return out
 
 
 def parse_config(props: Mapping[str, str]) -> PgCdcConfig:
@@ -263,6 +296,7 @@ def parse_config(props: Mapping[str, str]) -> PgCdcConfig:
             column_include=_regexes(raw["column.include.list"]),
             column_exclude=_regexes(raw["column.exclude.list"]),
             key_columns=_key_columns(raw["message.key.columns"]),
+            masks=_masks(props),
         )
     except re.error as exc:
         msg = f"invalid regular expression in a filter list: {exc}"

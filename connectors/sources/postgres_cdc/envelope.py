@@ -11,12 +11,13 @@ from __future__ import annotations
 import decimal
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from connectors.api import DECIMAL_NAME, Headers, Schema, SchemaBuilder, SourceRecord, Struct, Type
 from connectors.sources.postgres_cdc.pgoutput import UNCHANGED_TOAST, TupleValue
-from connectors.sources.postgres_cdc.types import Convert, TypeMapper
+from connectors.sources.postgres_cdc.types import ColumnType, Convert, TypeMapper
 
 VERSION = "2.7.0.cdchub"
 CONNECTOR = "postgresql"
@@ -163,6 +164,7 @@ def build_shape(
     mapper: TypeMapper,
     keep: Any,
     key_override: list[str] | None = None,
+    mask: Callable[[str], Callable[[Any], Any] | None] | None = None,
 ) -> TableShape:
     """Build a table's schemas; ``keep(column)`` applies the column filters (keys always kept)."""
     where = f"{schema}.{table}"
@@ -175,6 +177,8 @@ def build_shape(
         keyed = sorted((c.key_position, i) for i, c in enumerate(columns) if c.key_position)
         key_idx = [i for _, i in keyed]
     kept = [i for i, c in enumerate(columns) if i in key_idx or keep(c.name)]
+    if mask is not None:
+        mapped = [_masked(m, mask(c.name)) for m, c in zip(mapped, columns, strict=True)]
     base = schema_name(prefix, schema, table)
     value_b = SchemaBuilder.struct().name(base + ".Value").optional()
     for i in kept:
@@ -208,6 +212,14 @@ def build_shape(
         [m.convert for m in mapped], [m.placeholder for m in mapped], kept, key_idx,
         key_schema, value_schema, envelope, [_zero(m.schema) for m in mapped],
     )  # fmt: skip
+
+
+def _masked(col: ColumnType, fn: Callable[[Any], Any] | None) -> ColumnType:
+    """A string column whose values pass through a column.mask.* function."""
+    if fn is None or col.schema.type is not Type.STRING:
+        return col
+    inner = col.convert
+    return ColumnType(col.schema, lambda text: fn(inner(text)), col.placeholder)
 
 
 _ZEROS: dict[Type, Any] = {

@@ -172,7 +172,8 @@ class PostgresCdcTask(SourceTask):
         cfg = self.cfg
         override = cfg.message_key(schema, table)
         shape = build_shape(cfg.prefix, schema, table, cols, self.mapper,
-                            lambda c: cfg.column_kept(schema, table, c), override)  # fmt: skip
+                            lambda c: cfg.column_kept(schema, table, c), override,
+                            lambda c: cfg.mask(schema, table, c))  # fmt: skip
         full = f"{schema}.{table}"
         if shape.key_schema is None and full not in self._warned_no_key:
             self._warned_no_key.add(full)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from connectors.api import Struct
 from tests.integration.postgres_cdc.conftest import PgDb, after, before, key, op
 from tests.support.sdk_harness import MemoryOffsetStore, poll_for, poll_until
@@ -70,3 +72,24 @@ def test_restart_resumes_without_loss_or_duplicates(pgdb: PgDb) -> None:
         assert poll_for(task, 0.3) == []
     finally:
         task.stop()
+
+
+def test_column_filters_and_masks(pgdb: PgDb) -> None:
+    pgdb.sql(
+        "CREATE TABLE people (id int PRIMARY KEY, name text, ssn text, email text, note text)",
+        "INSERT INTO people VALUES (1, 'ann', '123-45', 'a@x', 'hi')",
+    )
+    cfg = pgdb.config(table_include_list="public.people", column_exclude_list="public.people.note")
+    cfg["column.mask.with.3.chars"] = "public.people.ssn"
+    cfg["column.mask.hash.SHA-256.with.salt.pepper"] = "public.people.email"
+    cfg["column.include.list"] = "public.people.(name|ssn|email)"
+    task = pgdb.start(cfg)
+    try:
+        (snap,) = poll_until(task, 1)
+        pgdb.sql("INSERT INTO people VALUES (2, 'bob', '999', 'b@x', 'yo')")
+        (created,) = poll_until(task, 1)
+    finally:
+        task.stop()
+    digest = hashlib.sha256(b"pepper" + b"a@x").hexdigest()
+    assert after(snap) == {"id": 1, "name": "ann", "ssn": "***", "email": digest}
+    assert after(created)["ssn"] == "***" and "note" not in after(created)
