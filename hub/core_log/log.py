@@ -45,6 +45,7 @@ from hub.core_log.errors import (
 )
 from hub.core_log.locking import DirLock
 from hub.core_log.partition import Partition, fsync_dir
+from hub.core_log.partitioner import partitions_for_keys
 from hub.core_log.records import (
     CompressionType,
     Record,
@@ -424,7 +425,13 @@ class Log:
         """Build one batch per partition and write it; (partition, offset) per record."""
         now = int(time.time() * 1000)
         built = [
-            (p, idxs, self._build(t, tuples if idxs is None else [tuples[i] for i in idxs], now))
+            (
+                p,
+                idxs,
+                self._build(
+                    t, tuples if idxs is None else list(map(tuples.__getitem__, idxs)), now
+                ),
+            )
             for p, idxs in groups.items()
         ]
         result: list[tuple[int, int]] = [(0, 0)] * len(tuples)
@@ -433,8 +440,8 @@ class Log:
             base = t.partitions[p].append(batch, count, fsync=acks_fsync)
             if idxs is None:
                 return list(zip(repeat(p, count), range(base, base + count), strict=True))
-            for i, at in enumerate(idxs):
-                result[at] = (p, base + i)
+            for at, offset in zip(idxs, range(base, base + count), strict=True):
+                result[at] = (p, offset)
         return result
 
     @staticmethod
@@ -453,16 +460,23 @@ class Log:
         """Group record indexes by partition: explicit, else by key hash, else sticky."""
         n = len(t.partitions)
         sticky = next(t.sticky) % n
-        groups: dict[int, list[int] | None] = {}
-        chosen = partitions or [None] * len(keys)
-        for i, (key, p) in enumerate(zip(keys, chosen, strict=True)):
-            if p is None:
-                p = sticky if key is None else partition_for_key(key, n)
-            else:
-                self._check_partition(t, p)
-            group = groups.setdefault(p, [])
-            assert group is not None
-            group.append(i)
+        if partitions is None or partitions.count(None) == len(partitions):
+            if None in keys:
+                chosen = [sticky if k is None else partition_for_key(k, n) for k in keys]
+            else:  # every record keyed: hash the column in one pass
+                chosen = partitions_for_keys(keys, n)  # type: ignore[arg-type]
+        else:
+            chosen = []
+            for key, p in zip(keys, partitions, strict=True):
+                if p is None:
+                    p = sticky if key is None else partition_for_key(key, n)
+                else:
+                    self._check_partition(t, p)
+                chosen.append(p)
+        groups: dict[int, list[int] | None] = {p: [] for p in set(chosen)}
+        appenders = {p: group.append for p, group in groups.items() if group is not None}
+        for i, p in enumerate(chosen):
+            appenders[p](i)
         return groups
 
     def _build(self, t: _Topic, tuples: list[RecordTuple], now: int) -> list[bytes]:

@@ -62,3 +62,28 @@ def test_big_values_are_stored_intact(log: Log) -> None:
     assert [r.value for r in got] == [*values, b"z" * 20_000]
     for batch in log.read("t", 0, 0, max_bytes=1 << 24).batches():
         batch.validate_crc()
+
+
+def test_append_mixing_explicit_hashed_and_sticky_records(log: Log) -> None:
+    """One append whose records take all three routes lands each where it should, in order."""
+    log.create_topic("t", 3)
+    records = [
+        ProduceRecord(key=b"key-%d" % i if i % 3 else None, value=b"v%d" % i)
+        if i % 4
+        else ProduceRecord(key=b"pinned", value=b"v%d" % i, partition=i % 3)
+        for i in range(60)
+    ]
+    placed = log.append("t", records)
+    sticky = {p for (p, _), r in zip(placed, records, strict=True) if r.key is None}
+    assert len(sticky) == 1
+    for (p, _), r in zip(placed, records, strict=True):
+        if r.partition is not None:
+            assert p == r.partition
+        elif r.key is not None:
+            assert p == partition_for_key(r.key, 3)
+    for p in range(3):
+        stored = [(r.key, r.value) for r in read_all(log, "t", p)]
+        assert stored == [
+            (r.key, r.value) for (q, _), r in zip(placed, records, strict=True) if q == p
+        ]
+        assert [o for q, o in placed if q == p] == list(range(len(stored)))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 
 import pytest
 from hypothesis import given
@@ -12,7 +13,13 @@ with warnings.catch_warnings():  # kafka-python uses a deprecated importlib API 
     warnings.simplefilter("ignore", DeprecationWarning)
     from kafka.partitioner.default import murmur2 as kafka_python_murmur2
 
-from hub.core_log.partitioner import murmur2, partition_for_key, to_positive
+from hub.core_log.partitioner import (
+    murmur2,
+    murmur2_py,
+    partition_for_key,
+    partitions_for_keys,
+    to_positive,
+)
 
 # org.apache.kafka.common.utils.UtilsTest#testMurmur2 (signed Java ints).
 KAFKA_UTILS_TEST = [
@@ -51,9 +58,16 @@ JAVA_PARTITIONS_OF_1000 = [
 ]
 
 
+@pytest.mark.parametrize("impl", [murmur2, murmur2_py], ids=["default", "pure-python"])
 @pytest.mark.parametrize(("data", "expected"), KAFKA_UTILS_TEST + JAVA_GENERATED)
-def test_murmur2_matches_java(data: bytes, expected: int) -> None:
-    assert murmur2(data) == expected
+def test_murmur2_matches_java(impl: Callable[[bytes], int], data: bytes, expected: int) -> None:
+    assert impl(data) == expected
+
+
+def test_default_murmur2_is_the_compiled_one() -> None:
+    """The declared dependency is installed, so the fast path is what runs."""
+    assert murmur2 is not murmur2_py
+    assert murmur2(bytearray(b"foobar")) == murmur2(memoryview(b"foobar")) == -790332482
 
 
 @pytest.mark.parametrize(("key", "expected"), JAVA_PARTITIONS_OF_1000)
@@ -64,6 +78,7 @@ def test_partition_for_key_matches_java_producer(key: bytes, expected: int) -> N
 @given(st.binary(max_size=200))
 def test_murmur2_agrees_with_kafka_python(data: bytes) -> None:
     assert murmur2(data) & 0xFFFFFFFF == kafka_python_murmur2(data)
+    assert murmur2(data) == murmur2_py(data)
     assert -(2**31) <= murmur2(data) < 2**31
 
 
@@ -88,3 +103,9 @@ def test_non_ascii_and_long_keys() -> None:
 def test_zero_partitions_is_rejected() -> None:
     with pytest.raises(ValueError, match="at least 1"):
         partition_for_key(b"k", 0)
+
+
+@given(st.lists(st.binary(max_size=40), max_size=50), st.integers(min_value=1, max_value=64))
+def test_partitions_for_keys_is_partition_for_key_of_each(keys: list[bytes], n: int) -> None:
+    assert partitions_for_keys(keys, n) == [partition_for_key(k, n) for k in keys]
+    assert partitions_for_keys([bytearray(k) for k in keys], n) == partitions_for_keys(keys, n)
