@@ -10,6 +10,10 @@ One run, same data, same servers:
   the same documents against the same endpoint - the ES-compatible test server in a child
   process (tests/fixtures/es_server.py; Elasticsearch is not installable here).
   Target ratio >= 0.8.
+* **PostgreSQL -> Redis latency**: a real ``hub up`` process runs the PostgreSQL CDC source
+  and the Redis sink (HASH); one-row transactions are committed at 1,000 tx/s, and the
+  time from each commit returning to its key's keyspace notification in Redis is measured.
+  Target p99 <= 100 ms.
 
 Each side runs twice, alternating, and the best of each counts (the box is shared).
 Usage: ``.venv/bin/python benchmarks/sinks_bench.py [--redis-records N] [--es-docs N]``.
@@ -170,6 +174,128 @@ def bench_es(count: int, runs: int) -> dict[str, Any]:
     return report("Elasticsearch", count, base, sink, "helpers.bulk")
 
 
+# -- PostgreSQL -> Redis latency -------------------------------------------------------------
+
+
+def _pg_setup(pg: Any) -> str:
+    import psycopg
+
+    with psycopg.connect(pg.dsn, autocommit=True) as conn:
+        conn.execute("CREATE DATABASE bench")
+    dsn = f"host=127.0.0.1 port={pg.port} user=postgres dbname=bench"
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("CREATE TABLE ticks (id int PRIMARY KEY, note text)")
+    return dsn
+
+
+def _connect_pipeline(url: str, pg: Any, redis_url: str) -> None:
+    import httpx
+
+    source = {"connector.class": "io.debezium.connector.postgresql.PostgresConnector",
+              "database.hostname": "127.0.0.1", "database.port": str(pg.port),
+              "database.user": "postgres", "database.dbname": "bench", "topic.prefix": "b",
+              "table.include.list": "public.ticks", "poll.interval.ms": "5",
+              "snapshot.mode": "no_data"}  # fmt: skip
+    sink = {"connector.class": "com.redis.kafka.connect.RedisSinkConnector",
+            "topics": "b.public.ticks", "redis.uri": redis_url, "redis.type": "HASH"}  # fmt: skip
+    with httpx.Client(base_url=url, timeout=30) as client:
+        for name, config in (("pg", source), ("cache", sink)):
+            resp = client.post("/connectors", json={"name": name, "config": config})
+            resp.raise_for_status()
+
+
+def _watch_keys(redis_url: str, seen: dict[str, float], stop: Any) -> None:
+    """Record when each key is first written (keyspace notifications, own clock)."""
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    client.config_set("notify-keyspace-events", "Kh")
+    pubsub = client.pubsub()
+    pubsub.psubscribe("__keyspace@0__:b.public.ticks:*")
+    while not stop.is_set():
+        message = pubsub.get_message(timeout=0.1)
+        if message and message["type"] == "pmessage":
+            key = message["channel"].decode().split(":", 1)[1]
+            seen.setdefault(key, time.perf_counter())
+    pubsub.close()
+    client.close()
+
+
+def _commit_at_rate(
+    dsn: str, rate: int, seconds: float, committed: dict[str, float], first: int = 0
+) -> None:
+    import psycopg
+
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        start = time.perf_counter()
+        for i in range(int(rate * seconds)):
+            due = start + i / rate
+            delay = due - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+            conn.execute("INSERT INTO ticks VALUES (%s, 'x')", (first + i,))
+            committed[f"b.public.ticks:{first + i}"] = time.perf_counter()
+
+
+def bench_latency(rate: int, seconds: float) -> dict[str, Any]:
+    import tempfile
+    import threading
+
+    from tests.fixtures.postgres import running_postgres
+    from tests.fixtures.process import HUB_SCRIPT, ChildProcess, wait_for_http
+
+    server = start_redis()
+    seen: dict[str, float] = {}
+    committed: dict[str, float] = {}
+    stop = threading.Event()
+    watcher = threading.Thread(target=_watch_keys, args=(server.url, seen, stop), daemon=True)
+    watcher.start()
+    try:
+        # synchronous_commit=on: WAL is flushed at commit, so the walsender sends it at once
+        # (the test fixture turns it off; then changes wait for the WAL writer, up to 200 ms).
+        pg_conf = {"synchronous_commit": "on"}
+        with running_postgres(pg_conf) as pg, tempfile.TemporaryDirectory() as data:
+            dsn = _pg_setup(pg)
+            port = free_port()
+            hub = ChildProcess([HUB_SCRIPT, "up", "--data-dir", data, "--port", str(port),
+                                "--log-level", "warning"])  # fmt: skip
+            try:
+                wait_for_http(f"http://127.0.0.1:{port}/", child=hub)
+                _connect_pipeline(f"http://127.0.0.1:{port}", pg, server.url)
+                _commit_at_rate(
+                    dsn, 20, 2.0, {}, first=-1000
+                )  # warm-up: the slot and tasks are running
+                time.sleep(2.0)
+                with_warmup = len(seen)
+                _commit_at_rate(dsn, rate, seconds, committed)
+                deadline = time.monotonic() + 30
+                while len(seen) < with_warmup + len(committed) and time.monotonic() < deadline:
+                    time.sleep(0.1)
+            finally:
+                hub.stop()
+    finally:
+        stop.set()
+        watcher.join(5)
+        server.stop()
+    return latency_report(rate, committed, seen)
+
+
+def latency_report(rate: int, committed: dict[str, float],
+                   seen: dict[str, float]) -> dict[str, Any]:  # fmt: skip
+    latencies = sorted((seen[k] - t) * 1000 for k, t in committed.items() if k in seen)
+    if not latencies:
+        print("PG -> Redis      no key became visible", flush=True)
+        return {"name": "PG -> Redis latency", "visible": 0}
+    p50 = latencies[len(latencies) // 2]
+    p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
+    verdict = "OK" if p99 <= 100 and len(latencies) == len(committed) else "MISS"
+    print(f"PG -> Redis      {len(latencies)}/{len(committed)} keys at {rate} tx/s: "
+          f"p50 {p50:.1f} ms  p99 {p99:.1f} ms  max {latencies[-1]:.1f} ms "
+          f"(target p99 <= 100 ms) {verdict}", flush=True)  # fmt: skip
+    return {"name": "PG -> Redis latency", "rate": rate, "visible": len(latencies),
+            "committed": len(committed), "p50_ms": p50, "p99_ms": p99}  # fmt: skip
+
+
 def report(name: str, count: int, base: float, sink: float, peer: str) -> dict[str, Any]:
     ratio = (count / sink) / (count / base)
     verdict = "OK" if ratio >= TARGET_RATIO else "MISS"
@@ -184,6 +310,10 @@ def main() -> None:
     parser.add_argument("--redis-records", type=int, default=500_000)
     parser.add_argument("--es-docs", type=int, default=200_000)
     parser.add_argument("--runs", type=int, default=2)
+    parser.add_argument(
+        "--latency-seconds", type=float, default=10.0,
+        help="seconds at 1,000 tx/s for the PG -> Redis latency; 0 skips",
+    )  # fmt: skip
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
     results = []
@@ -191,6 +321,8 @@ def main() -> None:
         results += bench_redis(args.redis_records, args.runs)
     if args.es_docs:
         results.append(bench_es(args.es_docs, args.runs))
+    if args.latency_seconds:
+        results.append(bench_latency(1000, args.latency_seconds))
     if args.json:
         args.json.write_bytes(orjson.dumps(results, option=orjson.OPT_INDENT_2))
 
