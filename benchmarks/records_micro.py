@@ -6,6 +6,7 @@ Same shape as the log benchmark: 10-byte keys, 100-byte values, batches of
 (median and best of ``--runs`` runs); ``--codec`` measures a compression codec instead.
 
     .venv/bin/python benchmarks/records_micro.py [--records N] [--codec none|gzip|...] [--vary]
+        [--null-keys]
 """
 
 from __future__ import annotations
@@ -19,16 +20,24 @@ from hub.core_log.records import CompressionType, RecordBatch, build_batch, iter
 
 
 def make_records(
-    count: int, key_size: int, value_size: int, vary: bool = False
-) -> list[tuple[bytes, bytes, tuple[()], None]]:
-    """Records like the log benchmark's; ``vary`` spreads value sizes over 50%..150%."""
+    count: int, key_size: int, value_size: int, vary: bool = False, null_keys: bool = False
+) -> list[tuple[bytes | None, bytes, tuple[()], None]]:
+    """Records like the log benchmark's; ``vary`` spreads value sizes over 50%..150%.
+
+    ``null_keys`` gives every record a null key, like unkeyed sources (files, HTTP ingest).
+    """
     seed = bytes(range(256)) * (value_size // 128 + 2)
     sizes = [
         value_size // 2 + (i * 7919) % (value_size + 1) if vary else value_size
         for i in range(count)
     ]
     return [
-        (f"{i:0{key_size}d}".encode()[-key_size:], seed[i % 256 : i % 256 + sizes[i]], (), None)
+        (
+            None if null_keys else f"{i:0{key_size}d}".encode()[-key_size:],
+            seed[i % 256 : i % 256 + sizes[i]],
+            (),
+            None,
+        )
         for i in range(count)
     ]
 
@@ -56,9 +65,10 @@ def main() -> None:
     parser.add_argument("--codec", default="none")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--vary", action="store_true", help="value sizes vary 50%%..150%%")
+    parser.add_argument("--null-keys", action="store_true", help="every key null")
     args = parser.parse_args()
     codec = CompressionType.from_name(args.codec)
-    records = make_records(args.records, args.key_size, args.value_size, args.vary)
+    records = make_records(args.records, args.key_size, args.value_size, args.vary, args.null_keys)
     chunks = [records[i : i + args.batch] for i in range(0, len(records), args.batch)]
     now = int(time.time() * 1000)
 
@@ -84,7 +94,8 @@ def main() -> None:
 
     assert decode_kv() == len(records)
     print(
-        f"records={args.records} batch={args.batch} key={args.key_size}B "
+        f"records={args.records} batch={args.batch} "
+        f"key={'null' if args.null_keys else f'{args.key_size}B'} "
         f"value={args.value_size}B{'~' if args.vary else ''} "
         f"codec={codec.name.lower()} runs={args.runs}"
     )
