@@ -9,6 +9,7 @@ table's columns once (per Relation message or snapshot) and then turns text rows
 from __future__ import annotations
 
 import decimal
+import functools
 import re
 import time
 from collections.abc import Callable
@@ -143,6 +144,17 @@ class TableShape:
             else:
                 values[names[i]] = conv[i](text)  # type: ignore[arg-type]
         return fast_struct(self.value_schema, values)
+
+    def key_of(self, value: Struct) -> Struct | None:
+        """The Key struct from an already converted Value (key columns are always kept)."""
+        if self.key_schema is None:
+            return None
+        values = value._values
+        return fast_struct(self.key_schema, {n: values[n] for n in self.key_names})
+
+    @functools.cached_property
+    def key_names(self) -> list[str]:
+        return [self.names[i] for i in self.key_idx]
 
     def key(self, row: list[TupleValue]) -> Struct | None:
         """The Key struct (primary key columns), or None for a table without a key."""

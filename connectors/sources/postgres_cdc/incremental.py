@@ -142,6 +142,7 @@ class IncrementalSnapshots:
         sid, kind, data = row.get("id"), row.get("type"), row.get("data")
         if kind == "snapshot-window-open" and self.chunk_id and sid == f"{self.chunk_id}-open":
             self.window_open = True
+            self.task.stream.on_change = self.on_change  # only paid while a window is open
         elif kind == "snapshot-window-close" and self.chunk_id and sid == f"{self.chunk_id}-close":
             return self._close_window(record)
         elif kind == "execute-snapshot":
@@ -149,6 +150,7 @@ class IncrementalSnapshots:
         elif kind == "stop-snapshot":
             log.info("stop-snapshot signal %s: incremental snapshot stopped", sid)
             self.state, self.chunk_id, self.window_open, self.buffer = None, None, False, {}
+            self.task.stream.on_change = None
         elif kind == "log":
             log.info("signal %s: %s", sid, json.loads(data or "{}").get("message"))
         return []
@@ -172,6 +174,7 @@ class IncrementalSnapshots:
     def _close_window(self, record: SourceRecord) -> list[SourceRecord]:
         state = self.state
         self.window_open = False
+        self.task.stream.on_change = None
         self.chunk_id = None
         if state is None:
             return []

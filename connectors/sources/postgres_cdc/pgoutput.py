@@ -60,7 +60,7 @@ class _Reader:
     __slots__ = ("buf", "pos")
 
     def __init__(self, buf: bytes | memoryview, pos: int = 1) -> None:
-        self.buf = bytes(buf)
+        self.buf = buf if isinstance(buf, bytes) else bytes(buf)
         self.pos = pos
 
     def fixed(self, fmt: struct.Struct) -> int:
@@ -94,28 +94,7 @@ class _Reader:
 
     def tuple_data(self) -> list[TupleValue]:
         """TupleData: Int16 count, then per column 'n' (null), 'u' (unchanged TOAST), 't'/'b'."""
-        count = self.fixed(_I16)
-        buf, pos = self.buf, self.pos
-        out: list[TupleValue] = []
-        append = out.append
-        unpack = _I32.unpack_from
-        for _ in range(count):
-            tag = buf[pos]
-            pos += 1
-            if tag == 0x74 or tag == 0x62:  # 't' text, 'b' binary
-                (size,) = unpack(buf, pos)
-                pos += 4
-                raw = buf[pos : pos + size]
-                append(raw.decode() if tag == 0x74 else raw)
-                pos += size
-            elif tag == 0x6E:  # 'n'
-                append(None)
-            elif tag == 0x75:  # 'u'
-                append(UNCHANGED_TOAST)
-            else:
-                msg = f"unknown tuple column tag {chr(tag)!r} at byte {pos - 1}"
-                raise PgOutputError(msg)
-        self.pos = pos
+        out, self.pos = _tuple_at(self.buf, self.pos)
         return out
 
     def columns(self) -> list[Column]:
@@ -159,6 +138,48 @@ class _Reader:
             msg = f"expected 'N' in an Insert, got {tag!r}"
             raise PgOutputError(msg)
         fields["new"] = self.tuple_data()
+
+
+def _tuple_at(buf: bytes, pos: int) -> tuple[list[TupleValue], int]:
+    """Decode TupleData at ``pos``; returns the values and the position after them."""
+    try:
+        (count,) = _I16.unpack_from(buf, pos)
+        pos += 2
+        out: list[TupleValue] = []
+        append = out.append
+        unpack = _I32.unpack_from
+        for _ in range(count):
+            tag = buf[pos]
+            pos += 1
+            if tag == 0x74:  # 't' text
+                (size,) = unpack(buf, pos)
+                pos += 4
+                append(buf[pos : pos + size].decode())
+                pos += size
+            elif tag == 0x6E:  # 'n'
+                append(None)
+            elif tag == 0x75:  # 'u'
+                append(UNCHANGED_TOAST)
+            elif tag == 0x62:  # 'b' binary (only with the binary option)
+                (size,) = unpack(buf, pos)
+                append(buf[pos + 4 : pos + 4 + size])
+                pos += 4 + size
+            else:
+                msg = f"unknown tuple column tag {chr(tag)!r} at byte {pos - 1}"
+                raise PgOutputError(msg)
+    except (IndexError, struct.error):
+        msg = f"pgoutput tuple data truncated at byte {pos}"
+        raise PgOutputError(msg) from None
+    return out, pos
+
+
+def _insert(buf: bytes) -> Message:
+    """Fast path for the most common message (same result as the table-driven decoder)."""
+    if len(buf) < 6 or buf[5] != 0x4E:
+        return _generic(buf, b"I")
+    (relid,) = _U32.unpack_from(buf, 1)
+    new, _ = _tuple_at(buf, 6)
+    return Message("Insert", {"relid": relid, "new": new})
 
 
 _READERS: dict[str, Callable[[_Reader], Any]] = {
@@ -212,7 +233,14 @@ _MULTI: dict[str, Callable[[_Reader, dict[str, Any]], None]] = {
 
 def decode(data: bytes | memoryview) -> Message:
     """Decode one pgoutput message (the payload of an XLogData replication message)."""
-    tag = bytes(data[:1])
+    buf = data if isinstance(data, bytes) else bytes(data)
+    tag = buf[:1]
+    if tag == b"I":
+        return _insert(buf)
+    return _generic(buf, tag)
+
+
+def _generic(data: bytes, tag: bytes) -> Message:
     layout = LAYOUTS.get(tag)
     if layout is None:
         msg = f"unknown pgoutput message type {tag!r}; is the server newer than protocol 1?"

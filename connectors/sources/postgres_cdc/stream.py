@@ -10,6 +10,7 @@ are all durable (:class:`DurabilityTracker`).
 from __future__ import annotations
 
 import logging
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from typing import Any
 
 from connectors.api import Headers, SourceRecord, Struct
 from connectors.sources.postgres_cdc.envelope import (
+    SOURCE_SCHEMA,
     TRANSACTION_BLOCK,
     TableShape,
     change_record,
@@ -125,6 +127,9 @@ class ChangeStream:
         self.tracker = DurabilityTracker()
         self.on_change: Callable[[str, str, Struct | None], None] | None = None
         self.messages_topic = f"{settings.prefix}.message"
+        self._templates: dict[str, dict[str, Any]] = {}
+        #: "Processed at" time of events (envelope ts_*), refreshed by the task per poll.
+        self.now_us = time.time_ns() // 1000
 
     def handle(self, x: XLogData) -> list[SourceRecord]:
         """Records for one replication payload (often none: Begin, Relation, Commit...)."""
@@ -191,9 +196,11 @@ class ChangeStream:
         tx = self.tx
         if shape is None or tx is None:
             return []
-        op = {"Insert": "c", "Update": "u", "Delete": "d"}[msg.kind]
-        if not self._next_event(tx):
-            return []
+        op = _OPS[msg.kind]
+        tx.index += 1
+        if (tx.final_lsn, tx.index) <= self.position:
+            return []  # a replay of an event already emitted
+        self.position = (tx.final_lsn, tx.index)
         new: list[TupleValue] | None = msg.fields.get("new")
         old: list[TupleValue] | None = msg.fields.get("old")
         if self.on_change is not None:
@@ -202,6 +209,9 @@ class ChangeStream:
             self.on_change(shape.topic, op, shape.key(row))
         if op in self.s.skipped:
             return []
+        if old is None and new is not None and not self.s.transaction_topic:
+            self.tracker.add((tx.final_lsn, False))
+            return [self._fast(shape, tx, lsn, op, new)]
         out = self._begin_records(tx, lsn)
         if op == "c":
             assert new is not None
@@ -217,6 +227,33 @@ class ChangeStream:
         tx.counts[name] = tx.counts.get(name, 0) + 1
         out.extend(data)
         return out
+
+    def _fast(
+        self, shape: TableShape, tx: _Tx, lsn: int, op: str, new: list[TupleValue]
+    ) -> SourceRecord:
+        """Inserts and updates without an old tuple: the bulk of most streams, kept lean."""
+        after = shape.value(new)
+        key = shape.key_of(after)
+        src = self._templates.get(shape.topic)
+        if src is None or src["schema"] != shape.schema:
+            src = self._templates[shape.topic] = source_block(
+                self.s.prefix, self.s.db, shape.schema, shape.table, 0
+            )._values  # fmt: skip
+        ts = tx.ts_us
+        values = src.copy()
+        values["ts_ms"], values["ts_us"], values["ts_ns"] = ts // 1000, ts, ts * 1000
+        values["txId"], values["lsn"] = tx.xid, lsn
+        values["sequence"] = f'["{tx.final_lsn}","{lsn}"]'
+        now = self.now_us
+        value = fast_struct(shape.envelope_schema, {
+            "before": None, "after": after, "source": fast_struct(SOURCE_SCHEMA, values),
+            "transaction": None, "op": op, "ts_ms": now // 1000, "ts_us": now, "ts_ns": now * 1000,
+        })  # fmt: skip
+        offset = {"lsn": lsn, "lsn_proc": lsn, "lsn_commit": tx.final_lsn, "txId": tx.xid,
+                  "ts_usec": ts, "events": tx.index}  # fmt: skip
+        return SourceRecord(shape.topic, None, shape.key_schema, key, shape.envelope_schema,
+                            value, timestamp=ts // 1000, source_partition=self.s.partition,
+                            source_offset=offset)  # fmt: skip
 
     def _event(
         self,
@@ -343,6 +380,8 @@ class ChangeStream:
             self.tracker.end(key, x.wal_end)
         return [record]
 
+
+_OPS = {"Insert": "c", "Update": "u", "Delete": "d"}
 
 _HANDLERS: dict[str, Callable[[ChangeStream, Message, XLogData], list[SourceRecord]]] = {
     "Begin": ChangeStream._begin,

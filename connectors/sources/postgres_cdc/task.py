@@ -101,7 +101,6 @@ class PostgresCdcTask(SourceTask):
         snap = snapshot_needed(mode, offset, slot is not None)
         self.stream = ChangeStream(self._stream_settings(), self._shape_for, _position(offset))
         self.incremental = IncrementalSnapshots(self, offset)
-        self.stream.on_change = self.incremental.on_change
         if slot is None:
             self._create_slot(export=snap)
         elif snap:
@@ -246,6 +245,7 @@ class PostgresCdcTask(SourceTask):
         limit = self.cfg["max.batch.size"]
         timeout = self.cfg["poll.interval.ms"] / 1000
         handle = self.stream.handle
+        self.stream.now_us = time.time_ns() // 1000
         while len(out) < limit:
             repl.idle = not out and self._idle()
             data = repl.read(timeout)

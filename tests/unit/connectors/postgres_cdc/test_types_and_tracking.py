@@ -108,3 +108,11 @@ def test_snapshot_mode_decisions(
     mode: str, offset: dict | None, slot: bool, expected: bool
 ) -> None:
     assert snapshot_needed(mode, offset, slot) is expected
+
+
+def test_copy_text_format_escapes_and_nulls() -> None:
+    from connectors.sources.postgres_cdc.snapshot import parse_copy_text
+
+    data = b"1\ta\\tb\\nc\t\\N\n2\t\\\\x\\101\\x41\t\n"
+    assert parse_copy_text(data) == [["1", "a\tb\nc", None], ["2", "\\xAA", ""]]
+    assert parse_copy_text(b"") == []

@@ -1,0 +1,305 @@
+"""PostgreSQL CDC source: streaming throughput, commit-to-log latency, snapshot rate.
+
+Usage: ``python benchmarks/pg_cdc_bench.py [--stream-rows N] [--latency-seconds S]
+[--snapshot-rows N] [--converter json|none] [--json PATH]``
+
+One private PostgreSQL (initdb in a temp dir) serves every phase; events go through the
+connector (``PostgresCdcTask``), a converter and ``hub.core_log.Log.append`` in a temp dir;
+the log is fsynced (``Log.flush``) before offsets are committed and the slot confirmed, as the
+runtime does. Peers measured in the same run: ``pg_logical_slot_peek_binary_changes`` over
+the same changes (the source's own limit) and ``COPY (SELECT ...) TO STDOUT`` through psycopg.
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import json
+import multiprocessing
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from connectors.api import Converter, SourceRecord
+from connectors.plugins import converter_from_config
+from connectors.sources.postgres_cdc.task import PostgresCdcTask
+from hub.core_log import Log, ProduceRecord
+from tests.fixtures.postgres import PostgresServer, postgres_bin_dir, running_postgres
+from tests.support.sdk_harness import HarnessSourceTaskContext, MemoryOffsetStore
+
+
+def progress(msg: str) -> None:
+    print(f"[pg-cdc-bench] {msg}", file=sys.stderr, flush=True)
+
+
+class Pipeline:
+    """poll -> converter -> Log.append; flush + commit every ``commit_every`` records."""
+
+    def __init__(self, task: PostgresCdcTask, log: Log, converter: str) -> None:
+        self.task, self.log = task, log
+        self.key_conv = self.value_conv = None
+        if converter == "json":
+            self.key_conv = _json(True)
+            self.value_conv = _json(False)
+        self.topics: set[str] = set()
+        self.written = 0
+        self.store = MemoryOffsetStore()
+        self.on_append: Any = None
+
+    def _encode(self, r: SourceRecord) -> ProduceRecord:
+        if self.value_conv is None:
+            return ProduceRecord(repr(r.key).encode(), b"x" if r.value is not None else None)
+        assert self.key_conv is not None
+        return ProduceRecord(
+            self.key_conv.from_connect_data(r.topic, r.key_schema, r.key),
+            self.value_conv.from_connect_data(r.topic, r.value_schema, r.value),
+        )
+
+    def step(self) -> int:
+        batch = self.task.poll() or []
+        by_topic: dict[str, list[SourceRecord]] = {}
+        for r in batch:
+            by_topic.setdefault(r.topic, []).append(r)
+        for topic, records in by_topic.items():
+            if topic not in self.topics:
+                if not self.log.has_topic(topic):
+                    self.log.create_topic(topic, 1)
+                self.topics.add(topic)
+            for i in range(0, len(records), 500):
+                part = records[i : i + 500]
+                self.log.append(topic, [self._encode(r) for r in part])
+                if self.on_append is not None:
+                    self.on_append(part)
+            for r in records:
+                self.task.commit_record(r, None)
+        self.written += len(batch)
+        return len(batch)
+
+    def commit(self) -> None:
+        self.log.flush()
+        self.task.commit()
+
+    def run_until(self, count: int, timeout: float) -> float:
+        start = time.perf_counter()
+        deadline = time.monotonic() + timeout
+        last_commit = time.monotonic()
+        target = self.written + count
+        while self.written < target:
+            self.step()
+            if time.monotonic() - last_commit > 1.0:
+                self.commit()
+                last_commit = time.monotonic()
+            if time.monotonic() > deadline:
+                msg = f"only {self.written} of {target} events after {timeout}s"
+                raise RuntimeError(msg)
+        self.commit()
+        return time.perf_counter() - start
+
+
+def _json(is_key: bool) -> Converter:
+    prefix = "key.converter" if is_key else "value.converter"
+    cfg = {
+        prefix: "org.apache.kafka.connect.json.JsonConverter",
+        f"{prefix}.schemas.enable": "false",
+    }
+    return converter_from_config(cfg, prefix, is_key=is_key)
+
+
+def start_task(server: PostgresServer, db: str, **extra: str) -> PostgresCdcTask:
+    config = {
+        "database.hostname": "127.0.0.1", "database.port": str(server.port),
+        "database.user": "postgres", "database.dbname": db, "topic.prefix": "bench",
+        "poll.interval.ms": "20", "max.batch.size": "4096", **extra,
+    }  # fmt: skip
+    task = PostgresCdcTask()
+    task.initialize(HarnessSourceTaskContext(config, MemoryOffsetStore()))
+    task.start(config)
+    return task
+
+
+def sql(dsn: str, *statements: str) -> list[tuple[Any, ...]]:
+    rows: list[tuple[Any, ...]] = []
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        for stmt in statements:
+            cur = conn.execute(stmt)
+            if cur.description:
+                rows = cur.fetchall()
+    return rows
+
+
+def streaming(server: PostgresServer, rows: int, converter: str, work: Path) -> dict[str, Any]:
+    dsn = server.dsn
+    sql(dsn, "CREATE TABLE s (id int PRIMARY KEY, v int NOT NULL, note text)",
+        "CREATE PUBLICATION bench_s FOR TABLE s",
+        "SELECT pg_create_logical_replication_slot('raw_peek', 'pgoutput')")  # fmt: skip
+    task = start_task(server, "postgres", **{
+        "snapshot.mode": "no_data", "slot.name": "bench_s", "publication.name": "bench_s",
+        "publication.autocreate.mode": "disabled"})  # fmt: skip
+    progress(f"workload: 1 transaction of {rows} inserts, then {rows} single-row updates")
+    sql(dsn, f"INSERT INTO s SELECT g, 0, 'note ' || g FROM generate_series(1, {rows}) g")
+    sql(dsn, f"DO $$ BEGIN FOR i IN 1..{rows} LOOP UPDATE s SET v = v + 1 WHERE id = i; "
+             "COMMIT; END LOOP; END $$")  # fmt: skip
+    events = 2 * rows
+    start = time.perf_counter()
+    sql(dsn, "SELECT count(*) FROM pg_logical_slot_peek_binary_changes('raw_peek', NULL, NULL, "
+             "'proto_version', '1', 'publication_names', 'bench_s')")  # fmt: skip
+    raw_s = time.perf_counter() - start
+    progress(f"raw peek: {events / raw_s:,.0f} events/s")
+    log = Log(work / "stream-log")
+    try:
+        pipe = Pipeline(task, log, converter)
+        ours_s = pipe.run_until(events, timeout=600)
+    finally:
+        task.stop()
+        log.close()
+    progress(f"connector -> log: {events / ours_s:,.0f} events/s")
+    sql(dsn, "SELECT pg_drop_replication_slot('raw_peek')")
+    return {"events": events, "raw_peek_events_per_s": events / raw_s,
+            "ours_events_per_s": events / ours_s, "ratio_to_raw": raw_s / ours_s}  # fmt: skip
+
+
+def latency(
+    server: PostgresServer, rate: int, seconds: int, converter: str, work: Path
+) -> dict[str, Any]:
+    dsn = server.dsn
+    sql(dsn, "CREATE TABLE lat (id bigserial PRIMARY KEY, v int)")
+    task = start_task(server, "postgres", **{"snapshot.mode": "no_data", "slot.name": "bench_lat",
+                      "table.include.list": "public.lat"})  # fmt: skip
+    script = work / "lat.sql"
+    script.write_text("INSERT INTO lat (v) VALUES (1);\n")
+    bench = [_pgbench(), "-n", "-h", "127.0.0.1", "-p", str(server.port),
+             "-U", "postgres", "-c", "4", "-j", "1", "-R", str(rate), "-T", str(seconds),
+             "-f", str(script), "postgres"]  # fmt: skip
+    lat_ms: list[float] = []
+
+    def record(part: list[SourceRecord]) -> None:
+        now_us = time.time_ns() // 1000
+        for r in part:
+            if r.value is not None and r.topic == "bench.public.lat":
+                lat_ms.append((now_us - r.value.get("source").get("ts_us")) / 1000)
+
+    log = Log(work / "lat-log")
+    pipe = Pipeline(task, log, converter)
+    pipe.on_append = record
+    proc = subprocess.Popen(bench, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        last = time.monotonic()
+        while proc.poll() is None:
+            pipe.step()
+            if time.monotonic() - last > 1.0:
+                pipe.commit()
+                last = time.monotonic()
+        total = sql(dsn, "SELECT count(*) FROM lat")[0][0]
+        if len(lat_ms) < total:
+            pipe.run_until(total - len(lat_ms), timeout=60)
+    finally:
+        proc.wait()
+        task.stop()
+        log.close()
+    lat_ms.sort()
+    pick = lambda q: lat_ms[min(len(lat_ms) - 1, int(q * len(lat_ms)))]  # noqa: E731
+    out = {"transactions": len(lat_ms), "tx_per_s": len(lat_ms) / seconds,
+           "p50_ms": pick(0.50), "p99_ms": pick(0.99), "max_ms": lat_ms[-1]}  # fmt: skip
+    progress(f"latency: {out}")
+    return out
+
+
+def _pgbench() -> str:
+    found = shutil.which("pgbench") or str(postgres_bin_dir() / "pgbench")
+    if not Path(found).exists():
+        found = sorted(glob.glob("/usr/lib/postgresql/*/bin/pgbench"))[-1]
+    return found
+
+
+def _snapshot_child(port: int, rows: int, converter: str, work: str, queue: Any) -> None:
+    server = PostgresServer(root=Path(work), port=port)
+    task = start_task(server, "postgres", **{
+        "slot.name": "bench_snap", "table.include.list": "public.snap",
+        "publication.name": "bench_snap", "max.batch.size": "10240"})  # fmt: skip
+    log = Log(Path(work) / "snap-log")
+    try:
+        seconds = Pipeline(task, log, converter).run_until(rows, timeout=900)
+    finally:
+        task.stop()
+        log.close()
+    queue.put(
+        {
+            "seconds": seconds,
+            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        }
+    )
+
+
+def snapshot(server: PostgresServer, rows: int, converter: str, work: Path) -> dict[str, Any]:
+    dsn = server.dsn
+    sql(dsn, "CREATE TABLE snap (id bigint PRIMARY KEY, n int, s text, t timestamptz)",
+        "INSERT INTO snap SELECT g, g % 1000, md5(g::text), now() "
+        f"FROM generate_series(1, {rows}) g",
+        "VACUUM ANALYZE snap")  # fmt: skip
+    start = time.perf_counter()
+    query = "COPY (SELECT id, n, s, t FROM snap) TO STDOUT"
+    with psycopg.connect(dsn) as conn, conn.cursor() as cur, cur.copy(query) as copy:
+        size = sum(len(block) for block in copy)
+    copy_s = time.perf_counter() - start
+    progress(f"COPY TO STDOUT: {rows / copy_s:,.0f} rows/s ({size / 1e6:.0f} MB)")
+    ctx = multiprocessing.get_context("spawn")
+    queue = ctx.Queue()
+    child = ctx.Process(
+        target=_snapshot_child, args=(server.port, rows, converter, str(work), queue)
+    )
+    child.start()
+    result = queue.get(timeout=1200)
+    child.join()
+    ours = rows / result["seconds"]
+    progress(f"snapshot -> log: {ours:,.0f} rows/s, peak RSS {result['peak_rss_mb']:.0f} MB")
+    return {"rows": rows, "copy_rows_per_s": rows / copy_s, "ours_rows_per_s": ours,
+            "ratio_to_copy": copy_s / result["seconds"],
+            "peak_rss_mb": result["peak_rss_mb"]}  # fmt: skip
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--stream-rows", type=int, default=200_000)
+    parser.add_argument("--latency-rate", type=int, default=2000)
+    parser.add_argument("--latency-seconds", type=int, default=30)
+    parser.add_argument("--snapshot-rows", type=int, default=1_000_000)
+    parser.add_argument("--converter", choices=("json", "none"), default="json",
+                        help="json: JsonConverter(schemas.enable=false) like a pipeline; "
+                        "none: measure the connector alone")  # fmt: skip
+    parser.add_argument(
+        "--skip", action="append", default=[], choices=("stream", "latency", "snapshot")
+    )
+    parser.add_argument("--json", help="write the figures here")
+    args = parser.parse_args(argv)
+    results: dict[str, Any] = {"converter": args.converter}
+    work = Path(tempfile.mkdtemp(prefix="pg-cdc-bench-"))
+    try:
+        with running_postgres({"max_wal_size": "4GB", "checkpoint_timeout": "30min"}) as server:
+            if "stream" not in args.skip:
+                results["streaming"] = streaming(server, args.stream_rows, args.converter, work)
+            if "latency" not in args.skip:
+                results["latency"] = latency(server, args.latency_rate, args.latency_seconds,
+                                             args.converter, work)  # fmt: skip
+            if "snapshot" not in args.skip:
+                results["snapshot"] = snapshot(server, args.snapshot_rows, args.converter, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print(json.dumps(results, indent=2))
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONHASHSEED", "0")
+    sys.exit(main(sys.argv[1:]))
