@@ -37,34 +37,55 @@ _HEADS: dict[tuple[int, int], list[bytes]] = {}
 
 
 def encode_records(records: Sequence[Any], now_ms: int) -> tuple[list[bytes], int, int]:
-    """Encode ``(key, value, headers, ts | None)`` tuples; return (pieces, first_ts, max_ts).
+    """Encode ``(key, value, headers, ts | None)`` tuples; see :func:`encode_columns`."""
+    return encode_columns(
+        list(map(_FIRST, records)),
+        list(map(_SECOND, records)),
+        list(map(_THIRD, records)),
+        list(map(_FOURTH, records)),
+        now_ms,
+    )
 
-    The pieces concatenate to the records section: callers either join them
-    once or hand them to ``pwritev`` as they are (big values are then never
-    copied between the producer and the page cache).
+
+def encode_columns(
+    keys: Sequence[Any],
+    values: Sequence[Any],
+    headers: Sequence[Any] | None,
+    stamps: Sequence[int | None] | None,
+    now_ms: int,
+) -> tuple[list[bytes], int, int]:
+    """Encode records given as columns; return (pieces, first_ts, max_ts).
+
+    The columns must have equal lengths (the callers build them so).
+    ``headers``/``stamps`` of ``None`` mean no headers / every timestamp
+    ``now_ms``, so column producers (``Log.append_kv``) build no per-record
+    tuples at all.  The pieces concatenate to the records section: callers
+    either join them once or hand them to ``pwritev`` as they are (big
+    values are then never copied between the producer and the page cache).
     """
-    stamps = list(map(_FOURTH, records))
-    count = len(stamps)
-    missing = stamps.count(None)
-    if missing == count:
-        first = now_ms
-    else:
-        if missing:
-            stamps = [now_ms if t is None else t for t in stamps]
-        first = stamps[0]
-        if stamps.count(first) != count:
-            deltas = [t - first for t in stamps]
-            return _encode_timed(records, deltas), first, max(stamps)
+    count = len(keys)
+    if headers is not None and not any(headers):
+        headers = None
+    first = now_ms
+    if stamps is not None:
+        missing = stamps.count(None)
+        if missing != count:
+            if missing:
+                stamps = [now_ms if t is None else t for t in stamps]
+            first = stamps[0]  # type: ignore[assignment]
+            if stamps.count(first) != count:
+                deltas = [t - first for t in stamps]  # type: ignore[operator]
+                return _encode_timed(keys, values, headers, deltas), first, max(deltas) + first
     try:
-        if count <= _UNIFORM_MAX_RECORDS:
-            uniform = _encode_uniform(records)
+        if count <= _UNIFORM_MAX_RECORDS and headers is None:
+            uniform = _encode_uniform(keys, values)
             if uniform is not None:
                 return uniform, first, first
         if count <= len(_SAME_TIME_PREFIX):
-            return _encode_same_time(records), first, first
+            return _encode_same_time(keys, values, headers), first, first
     except IndexError:  # a key or value too long for the tables
         pass
-    return _encode_general(records, [0] * count), first, first
+    return _encode_general(keys, values, headers, [0] * count), first, first
 
 
 def _uniform_heads(key_len: int, value_len: int, count: int) -> list[bytes]:
@@ -105,13 +126,10 @@ def _shape(key: bytes | None, value: bytes | None) -> tuple[int, int]:
     return (-1 if key is None else len(key), -1 if value is None else len(value))
 
 
-def _looks_uniform(records: Sequence[Any]) -> tuple[int, int] | None:
+def _looks_uniform(keys: Sequence[Any], values: Sequence[Any]) -> tuple[int, int] | None:
     """Cheap sample (first, middle, last) so varied batches skip the uniform passes."""
-    shapes = set()
-    for key, value, headers, _ in (records[0], records[len(records) // 2], records[-1]):
-        if headers:
-            return None
-        shapes.add(_shape(key, value))
+    mid = len(keys) // 2
+    shapes = {_shape(keys[i], values[i]) for i in (0, mid, -1)}
     return shapes.pop() if len(shapes) == 1 else None
 
 
@@ -126,18 +144,18 @@ def _uniform_column(column: list[Any], length: int) -> bool:
     return lengths == {length}
 
 
-def _encode_uniform(records: Sequence[Any]) -> list[bytes] | None:
-    """Encode records that all have the same key and value lengths (or nulls) and no headers.
+def _encode_uniform(keys: Sequence[Any], values: Sequence[Any]) -> list[bytes] | None:
+    """Encode header-less records that all have the same key and value lengths (or nulls).
 
     The pieces are laid out with slice assignments, so the per-record work
     happens in C; ``None`` means the batch is not uniform.
     """
-    shape = _looks_uniform(records)
-    if shape is None or any(map(_THIRD, records)):
+    shape = _looks_uniform(keys, values)
+    if shape is None:
         return None
     key_len, value_len = shape
-    keys = list(map(_FIRST, records))
-    values = list(map(_SECOND, records))
+    keys = keys if isinstance(keys, list) else list(keys)
+    values = values if isinstance(values, list) else list(values)
     if not (_uniform_column(keys, key_len) and _uniform_column(values, value_len)):
         return None
     count = len(keys)
@@ -157,16 +175,20 @@ def _encode_uniform(records: Sequence[Any]) -> list[bytes] | None:
     return pieces
 
 
-def _encode_same_time(records: Sequence[Any]) -> list[bytes]:
+def _encode_same_time(
+    keys: Sequence[Any], values: Sequence[Any], headers: Sequence[Any] | None
+) -> list[bytes]:
     """Encode records sharing one timestamp, of any shape; null keys and values stay fast."""
     parts: list[bytes] = []
     extend = parts.extend
     zz, size, null, zero = ZZ_BYTES, _ZZ_SIZE, _NULL, _ZERO
     prefix = _SAME_TIME_PREFIX
     prefix_size = _SAME_TIME_PREFIX_SIZE
-    for i, (key, value, headers, _) in enumerate(records):
-        if headers:
-            extend((_encode_record(i, 0, key, value, headers),))
+    for i, key, value, hdrs in zip(
+        range(len(keys)), keys, values, repeat(()) if headers is None else headers, strict=False
+    ):
+        if hdrs:
+            extend((_encode_record(i, 0, key, value, hdrs),))
         elif key is None:
             if value is None:
                 extend((zz[prefix_size[i] + 4], prefix[i], null, null, zero))
@@ -184,7 +206,9 @@ def _encode_same_time(records: Sequence[Any]) -> list[bytes]:
     return parts
 
 
-def _encode_timed(records: Sequence[Any], deltas: list[int]) -> list[bytes]:
+def _encode_timed(
+    keys: Sequence[Any], values: Sequence[Any], headers: Sequence[Any] | None, deltas: list[int]
+) -> list[bytes]:
     """Encode records whose timestamps differ (e.g. CDC events carrying source times).
 
     Like :func:`_encode_same_time` with the timestamp delta as its own table
@@ -193,7 +217,7 @@ def _encode_timed(records: Sequence[Any], deltas: list[int]) -> list[bytes]:
     """
     count = len(deltas)
     if count > TABLE_MAX or min(deltas) < -1 or max(deltas) > TABLE_MAX:
-        return _encode_general(records, deltas)
+        return _encode_general(keys, values, headers, deltas)
     zz, size, zero = ZZ_BYTES, _ZZ_SIZE, _ZERO
     indexes = list(map((1).__add__, deltas))
     stamp_pieces = list(map(_ATTRIBUTES_AND_DELTA.__getitem__, indexes))
@@ -201,11 +225,17 @@ def _encode_timed(records: Sequence[Any], deltas: list[int]) -> list[bytes]:
     parts: list[bytes] = []
     extend = parts.extend
     try:
-        for i, (key, value, headers, _), stamp, stamp_size in zip(
-            range(1, count + 1), records, stamp_pieces, stamp_sizes, strict=True
+        for i, key, value, hdrs, stamp, stamp_size in zip(
+            range(1, count + 1),
+            keys,
+            values,
+            repeat(()) if headers is None else headers,
+            stamp_pieces,
+            stamp_sizes,
+            strict=False,
         ):
-            if headers or value is None:
-                extend((_encode_record(i - 1, deltas[i - 1], key, value, headers),))
+            if hdrs or value is None:
+                extend((_encode_record(i - 1, deltas[i - 1], key, value, hdrs),))
                 continue
             v1 = len(value) + 1
             if key is None:
@@ -216,15 +246,23 @@ def _encode_timed(records: Sequence[Any], deltas: list[int]) -> list[bytes]:
             body = stamp_size + size[i] + size[k1] + size[v1] + k1 + v1
             extend((zz[body + 1], stamp, zz[i], zz[k1], key, zz[v1], value, zero))
     except IndexError:  # a key or value too long for the tables
-        return _encode_general(records, deltas)
+        return _encode_general(keys, values, headers, deltas)
     return parts
 
 
-def _encode_general(records: Sequence[Any], deltas: list[int]) -> list[bytes]:
-    return [
-        _encode_record(i, delta, rec[0], rec[1], rec[2])
-        for i, (rec, delta) in enumerate(zip(records, deltas, strict=True))
-    ]
+def _encode_general(
+    keys: Sequence[Any], values: Sequence[Any], headers: Sequence[Any] | None, deltas: list[int]
+) -> list[bytes]:
+    return list(
+        map(
+            _encode_record,
+            range(len(deltas)),
+            deltas,
+            keys,
+            values,
+            repeat(()) if headers is None else headers,
+        )
+    )
 
 
 def _encode_record(

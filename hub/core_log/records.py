@@ -32,7 +32,7 @@ from typing import NamedTuple
 
 from crc32c import crc32c
 
-from hub.core_log._record_codec import encode_records
+from hub.core_log._record_codec import encode_columns, encode_records
 from hub.core_log._record_decode import Headers, decode_columns, decode_keys_values
 from hub.core_log.compression import CompressionType, compress, decompress
 from hub.core_log.errors import CorruptRecordError
@@ -44,6 +44,7 @@ __all__ = [
     "CorruptRecordError",
     "Record",
     "RecordBatch",
+    "RecordColumns",
     "TimestampType",
     "build_batch",
     "build_batch_parts",
@@ -363,8 +364,21 @@ def build_batch(
     )
 
 
+class RecordColumns(NamedTuple):
+    """Records as parallel columns, for :func:`build_batch_parts` without per-record tuples.
+
+    ``headers=None``: no record has headers; ``timestamps=None``: all are "now".
+    Every column given must have one entry per key.
+    """
+
+    keys: Sequence[bytes | None]
+    values: Sequence[bytes | None]
+    headers: Sequence[Sequence[tuple[str, bytes | None]]] | None = None
+    timestamps: Sequence[int | None] | None = None
+
+
 def build_batch_parts(
-    records: Sequence[RecordTuple],
+    records: Sequence[RecordTuple] | RecordColumns,
     *,
     base_offset: int = 0,
     compression: CompressionType = CompressionType.NONE,
@@ -383,21 +397,28 @@ def build_batch_parts(
     more; the log hands the parts to ``pwritev`` instead.  Batches of big
     records (uncompressed) keep every key and value as its own part, so they
     are not copied at all; small records are joined into one part, which is
-    cheaper than hundreds of tiny iovecs.
+    cheaper than hundreds of tiny iovecs.  ``records`` may also be
+    :class:`RecordColumns` (what the log's produce path passes: it never
+    builds a tuple per record).
 
     Raises:
-        ValueError: ``records`` is empty (Kafka has no empty data batches).
+        ValueError: ``records`` is empty (Kafka has no empty data batches), or
+            its columns differ in length.
         TypeError: a record is not a ``(key, value, headers, timestamp)`` tuple of
             the right types.
     """
-    count = len(records)
+    columns = records if isinstance(records, RecordColumns) else None
+    count = len(records) if columns is None else _column_count(columns)
     if count == 0:
         msg = "cannot build a record batch from zero records; pass at least one"
         raise ValueError(msg)
     if now_ms is None:
         now_ms = int(time.time() * 1000)
     try:
-        pieces, first_ts, max_ts = encode_records(records, now_ms)
+        if columns is None:
+            pieces, first_ts, max_ts = encode_records(records, now_ms)
+        else:
+            pieces, first_ts, max_ts = encode_columns(*columns, now_ms)
         if compression == CompressionType.NONE and _worth_gathering(pieces):
             body = pieces
         else:  # joining also proves every piece is bytes-like
@@ -434,6 +455,15 @@ def build_batch_parts(
     length = BATCH_HEADER_SIZE - _LOG_OVERHEAD + size
     body.insert(0, _PREFIX.pack(base_offset, length, partition_leader_epoch, MAGIC, crc) + tail)
     return body
+
+
+def _column_count(columns: RecordColumns) -> int:
+    count = len(columns.keys)
+    lengths = {len(c) for c in columns if c is not None}
+    if lengths != {count}:
+        msg = f"record columns differ in length ({sorted(lengths)}); give one entry per record"
+        raise ValueError(msg)
+    return count
 
 
 def _worth_gathering(pieces: list[bytes]) -> bool:

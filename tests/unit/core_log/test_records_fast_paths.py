@@ -19,6 +19,7 @@ from hub.core_log.records import (
     CompressionType,
     Record,
     RecordBatch,
+    RecordColumns,
     build_batch,
     build_batch_parts,
 )
@@ -53,6 +54,15 @@ def ours(records: list[Rec], *, same_time: bool) -> bytes:
     parts = build_batch_parts(tuples, partition_leader_epoch=0, now_ms=NOW)
     assert len(parts[0]) == BATCH_HEADER_SIZE
     assert b"".join(parts) == whole
+    keys, values, headers, stamps = (list(c) for c in zip(*tuples, strict=True))
+    variants = [RecordColumns(keys, values, headers, stamps)]
+    if not any(headers):
+        variants.append(RecordColumns(keys, values, None, stamps))
+        if set(stamps) == {None}:  # what Log.append_kv passes
+            variants.append(RecordColumns(keys, values))
+    for columns in variants:
+        by_columns = build_batch_parts(columns, partition_leader_epoch=0, now_ms=NOW)
+        assert b"".join(by_columns) == whole
     return whole
 
 
@@ -170,3 +180,12 @@ def test_columns_agree_with_records_and_records_are_immutable_values() -> None:
     assert len({*got, *batch.records()}) == 300  # hashable, equal by value
     with pytest.raises(AttributeError):
         got[0].value = b"changed"  # type: ignore[misc]
+
+
+def test_columns_of_different_lengths_are_refused() -> None:
+    with pytest.raises(ValueError, match="differ in length"):
+        build_batch_parts(RecordColumns([b"a", b"b"], [b"1"]))
+    with pytest.raises(ValueError, match="differ in length"):
+        build_batch_parts(RecordColumns([b"a"], [b"1"], timestamps=[1, 2]))
+    with pytest.raises(ValueError, match="zero records"):
+        build_batch_parts(RecordColumns([], []))
