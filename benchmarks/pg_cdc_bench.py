@@ -141,7 +141,8 @@ def streaming(server: PostgresServer, rows: int, converter: str, work: Path) -> 
     dsn = server.dsn
     sql(dsn, "CREATE TABLE s (id int PRIMARY KEY, v int NOT NULL, note text)",
         "CREATE PUBLICATION bench_s FOR TABLE s",
-        "SELECT pg_create_logical_replication_slot('raw_peek', 'pgoutput')")  # fmt: skip
+        "SELECT pg_create_logical_replication_slot('raw_peek', 'pgoutput')",
+        "SELECT pg_create_logical_replication_slot('raw_recv', 'pgoutput')")  # fmt: skip
     task = start_task(server, "postgres", **{
         "snapshot.mode": "no_data", "slot.name": "bench_s", "publication.name": "bench_s",
         "publication.autocreate.mode": "disabled"})  # fmt: skip
@@ -155,6 +156,8 @@ def streaming(server: PostgresServer, rows: int, converter: str, work: Path) -> 
              "'proto_version', '1', 'publication_names', 'bench_s')")  # fmt: skip
     raw_s = time.perf_counter() - start
     progress(f"raw peek: {events / raw_s:,.0f} events/s")
+    recv_s = _recvlogical(server)
+    progress(f"pg_recvlogical (C client, to /dev/null): {events / recv_s:,.0f} events/s")
     log = Log(work / "stream-log")
     try:
         pipe = Pipeline(task, log, converter)
@@ -165,7 +168,22 @@ def streaming(server: PostgresServer, rows: int, converter: str, work: Path) -> 
     progress(f"connector -> log: {events / ours_s:,.0f} events/s")
     sql(dsn, "SELECT pg_drop_replication_slot('raw_peek')")
     return {"events": events, "raw_peek_events_per_s": events / raw_s,
-            "ours_events_per_s": events / ours_s, "ratio_to_raw": raw_s / ours_s}  # fmt: skip
+            "ours_events_per_s": events / ours_s, "ratio_to_raw": raw_s / ours_s,
+            "pg_recvlogical_events_per_s": events / recv_s}  # fmt: skip
+
+
+def _recvlogical(server: PostgresServer) -> float:
+    """Seconds pg_recvlogical takes to stream the same changes (the protocol's C-client pace)."""
+    end = sql(server.dsn, "SELECT pg_current_wal_lsn()::text")[0][0]
+    tool = _pgbench().replace("pgbench", "pg_recvlogical")
+    start = time.perf_counter()
+    subprocess.run([tool, "-h", "127.0.0.1", "-p", str(server.port), "-U", "postgres",
+                    "-d", "postgres", "--slot", "raw_recv", "--start", "--no-loop",
+                    "-o", "proto_version=1", "-o", "publication_names=bench_s", "-E", end,
+                    "-f", "/dev/null"], check=True)  # fmt: skip
+    seconds = time.perf_counter() - start
+    sql(server.dsn, "SELECT pg_drop_replication_slot('raw_recv')")
+    return seconds
 
 
 def latency(
@@ -207,7 +225,10 @@ def latency(
         task.stop()
         log.close()
     lat_ms.sort()
-    pick = lambda q: lat_ms[min(len(lat_ms) - 1, int(q * len(lat_ms)))]  # noqa: E731
+
+    def pick(q: float) -> float:
+        return lat_ms[min(len(lat_ms) - 1, int(q * len(lat_ms)))]
+
     out = {"transactions": len(lat_ms), "tx_per_s": len(lat_ms) / seconds,
            "p50_ms": pick(0.50), "p99_ms": pick(0.99), "max_ms": lat_ms[-1]}  # fmt: skip
     progress(f"latency: {out}")
@@ -284,7 +305,8 @@ def main(argv: list[str]) -> int:
     results: dict[str, Any] = {"converter": args.converter}
     work = Path(tempfile.mkdtemp(prefix="pg-cdc-bench-"))
     try:
-        with running_postgres({"max_wal_size": "4GB", "checkpoint_timeout": "30min"}) as server:
+        conf = {"max_wal_size": "4GB", "checkpoint_timeout": "30min", "synchronous_commit": "on"}
+        with running_postgres(conf) as server:
             if "stream" not in args.skip:
                 results["streaming"] = streaming(server, args.stream_rows, args.converter, work)
             if "latency" not in args.skip:

@@ -182,6 +182,33 @@ def _insert(buf: bytes) -> Message:
     return Message("Insert", {"relid": relid, "new": new})
 
 
+_BEGIN = struct.Struct(">qqI")
+_COMMIT = struct.Struct(">bqqq")
+
+
+def _begin(buf: bytes) -> Message:
+    if len(buf) != 21:
+        return _generic(buf, b"B")
+    lsn, ts, xid = _BEGIN.unpack_from(buf, 1)
+    return Message("Begin", {"final_lsn": lsn, "commit_ts": ts, "xid": xid})
+
+
+def _commit(buf: bytes) -> Message:
+    if len(buf) != 26:
+        return _generic(buf, b"C")
+    flags, lsn, end, ts = _COMMIT.unpack_from(buf, 1)
+    return Message("Commit", {"flags": flags, "commit_lsn": lsn, "end_lsn": end, "commit_ts": ts})
+
+
+def _update(buf: bytes) -> Message:
+    """Fast path for updates without an old tuple (REPLICA IDENTITY DEFAULT, key unchanged)."""
+    if len(buf) < 6 or buf[5] != 0x4E:
+        return _generic(buf, b"U")
+    (relid,) = _U32.unpack_from(buf, 1)
+    new, _ = _tuple_at(buf, 6)
+    return Message("Update", {"relid": relid, "new": new})
+
+
 _READERS: dict[str, Callable[[_Reader], Any]] = {
     "int8": lambda r: r.fixed(_I8),
     "int16": lambda r: r.fixed(_I16),
@@ -235,9 +262,8 @@ def decode(data: bytes | memoryview) -> Message:
     """Decode one pgoutput message (the payload of an XLogData replication message)."""
     buf = data if isinstance(data, bytes) else bytes(data)
     tag = buf[:1]
-    if tag == b"I":
-        return _insert(buf)
-    return _generic(buf, tag)
+    fast = _FAST.get(tag)
+    return fast(buf) if fast is not None else _generic(buf, tag)
 
 
 def _generic(data: bytes, tag: bytes) -> Message:
@@ -255,6 +281,13 @@ def _generic(data: bytes, tag: bytes) -> Message:
             fields[field] = _READERS[kind](reader)
     return Message(name, fields)
 
+
+_FAST: dict[bytes, Callable[[bytes], Message]] = {
+    b"I": _insert,
+    b"U": _update,
+    b"B": _begin,
+    b"C": _commit,
+}
 
 #: Microseconds between the Unix epoch and PostgreSQL's epoch (2000-01-01).
 PG_EPOCH_OFFSET_US = 946_684_800_000_000
