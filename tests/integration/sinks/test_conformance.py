@@ -1,4 +1,4 @@
-"""One conformance suite for the keyed sinks (Elasticsearch, Redis hash, Redis string).
+"""One conformance suite for the keyed sinks (Elasticsearch; Redis hash, string, cluster).
 
 Where the semantics are shared, every sink must end with exactly the table's rows: after
 replays (from any offset, any number of times), tombstones and op=d deletes, primary-key
@@ -16,6 +16,7 @@ import orjson
 import pytest
 import redis
 from elasticsearch import Elasticsearch
+from redis.cluster import RedisCluster as ClusterClient
 
 from connectors.api import SinkRecord, SinkTask, Struct
 from connectors.sinks.elasticsearch.task import ElasticsearchSinkTask
@@ -23,6 +24,7 @@ from connectors.sinks.redis.commands import field_text
 from connectors.sinks.redis.task import RedisSinkTask
 from connectors.transforms.debezium import ExtractNewRecordState
 from tests.fixtures.redis import RedisServer
+from tests.fixtures.redis_cluster import RedisCluster
 from tests.integration.sinks.support import (
     PLACEHOLDER,
     EventLog,
@@ -73,13 +75,17 @@ class EsBackend(Backend):
 
 
 class RedisBackend(Backend):
-    def __init__(self, url: str, kind: str) -> None:
-        self.url, self.kind = url, kind
+    def __init__(self, url: str, kind: str, cluster: RedisCluster | None = None) -> None:
+        self.url, self.kind, self.cluster = url, kind, cluster is not None
         self.name = f"redis-{kind.lower()}"
-        self.client = redis.Redis.from_url(url)
+        self.client: Any = redis.Redis.from_url(url)
+        if cluster is not None:
+            self.client = ClusterClient(host=cluster.host, port=cluster.ports[0])
+            self.client.flushall(target_nodes=ClusterClient.PRIMARIES)
 
     def task(self) -> SinkTask:
-        config = {"redis.uri": self.url, "redis.type": self.kind}
+        config = {"redis.uri": self.url, "redis.type": self.kind,
+                  "redis.cluster": str(self.cluster).lower()}  # fmt: skip
         return start_task(RedisSinkTask, config)
 
     def state(self) -> Model:
@@ -100,13 +106,15 @@ class RedisBackend(Backend):
         return model
 
 
-@pytest.fixture(params=["elasticsearch", "redis-hash", "redis-string"])
+@pytest.fixture(params=["elasticsearch", "redis-hash", "redis-string", "redis-cluster-hash"])
 def backend(
-    request: pytest.FixtureRequest, es_url: str, es_prefix: str,
-    redis_server: Callable[..., RedisServer],
-) -> Iterator[Backend]:  # fmt: skip
+    request: pytest.FixtureRequest, redis_server: Callable[..., RedisServer]
+) -> Iterator[Backend]:
     if request.param == "elasticsearch":
-        yield EsBackend(es_url, es_prefix)
+        yield EsBackend(request.getfixturevalue("es_url"), request.getfixturevalue("es_prefix"))
+    elif request.param == "redis-cluster-hash":
+        cluster = request.getfixturevalue("redis_cluster")
+        yield RedisBackend(cluster.url, "HASH", cluster)
     else:
         yield RedisBackend(redis_server().url, request.param.split("-")[1].upper())
 

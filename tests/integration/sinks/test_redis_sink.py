@@ -124,9 +124,15 @@ def test_transactional_batches_use_multi_exec(redis_server: RedisFactory) -> Non
     srv = redis_server()
     task = _task(srv.url, **{"redis.type": "STRING", "redis.multiexec": "true"})
     task.put([_plain("t", i, {"i": i}) for i in range(10)])
-    stats = redis.Redis.from_url(srv.url).info("commandstats")
+    client = redis.Redis.from_url(srv.url)
+    stats = client.info("commandstats")
     assert stats["cmdstat_multi"]["calls"] == 1 and stats["cmdstat_exec"]["calls"] == 1
-    assert redis.Redis.from_url(srv.url).dbsize() == 10
+    assert client.dbsize() == 10
+    client.rpush("t:20", "a list")  # a WRONGTYPE inside EXEC fails only its own record
+    hashes = _task(srv.url, **{"redis.type": "HASH", "redis.transactional": "true"})
+    hashes.put([_plain("t", i, {"i": i}) for i in (20, 21)])
+    assert [r.key for r, _ in dead_letters(hashes)] == [20]
+    assert client.hgetall("t:21") == {b"i": b"21"}
 
 
 def test_wrong_type_goes_to_the_dead_letter_queue_with_the_reason(
