@@ -75,7 +75,7 @@ class StatusStore:
 
     def remove_connector(self, name: str) -> None:
         """Drop every status of a deleted connector (topics too)."""
-        for task in [t for t in self._tasks if t.connector == name]:
+        for task in [t for t in list(self._tasks) if t.connector == name]:
             self.remove_task(task)
         if name in self._connectors:
             self._write(f"status-connector-{name}", None)

@@ -236,7 +236,7 @@ class Worker:
         return stuck
 
     def tasks_of(self, name: str) -> list[TaskId]:
-        return sorted((t for t in self.tasks if t.connector == name), key=lambda t: t.task)
+        return sorted((t for t in list(self.tasks) if t.connector == name), key=lambda t: t.task)
 
     def set_target_state(self, name: str, target: TargetState) -> None:
         for task_id in self.tasks_of(name):
