@@ -251,3 +251,25 @@ def test_struct_keys_and_invalid_records(es_url: str, es_prefix: str) -> None:
     assert dead_letters(dropping) == [] and dropping.dropped == 1
     with pytest.raises(NotFoundError):
         Elasticsearch(es_url).get(index=es_prefix, id="None")
+
+
+def test_per_topic_key_ignore_version_header_and_gzip(es_server: EsTestServer) -> None:
+    task = _task(es_server.url, **{"topic.key.ignore": "logs", "connection.compression": "true",
+                                   "external.version.header": "v"})  # fmt: skip
+    task.put([_rec("logs", 1, {"a": 1}, 7), _rec("users", 1, {"a": 1}, 8)])
+    assert set(_docs(es_server.url, "logs")) == {"logs+0+7"}
+    headed = _rec("users", 2, {"a": 2}, 9)
+    headed.headers.add("v", "123")
+    task.put([headed])
+    assert es_server.engine.get_doc("users", "2")["_version"] == 123  # type: ignore[index]
+    assert es_server.engine.get_doc("users", "1")["_version"] == 1  # type: ignore[index]
+
+
+def test_validate_reports_bad_json_options() -> None:
+    values = ElasticsearchSinkConnector().validate(
+        {"connection.url": "http://x:9200", "index.mappings": "{not json"}
+    )
+    errors = {v.name: v.errors for v in values if v.errors}
+    assert list(errors) == ["index.mappings"] and "not valid JSON" in errors["index.mappings"][0]
+    missing = {v.name for v in ElasticsearchSinkConnector().validate({}) if v.errors}
+    assert missing == {"connection.url"}
