@@ -30,9 +30,11 @@ from typing import Any
 from connectors.api import (
     ConnectorContext,
     ConnectRecord,
+    ErrantRecordReporter,
     OffsetStorageReader,
     RecordMetadata,
     RecordProducer,
+    SinkRecord,
     SinkTaskContext,
     SourceRecord,
     SourceTask,
@@ -189,18 +191,36 @@ class MemoryProducer(RecordProducer):
         """Nothing to wait for in memory."""
 
 
+class MemoryErrantRecordReporter(ErrantRecordReporter):
+    """The DLQ twin: reported records land in :attr:`reported` with their errors."""
+
+    def __init__(self) -> None:
+        self.reported: list[tuple[SinkRecord, BaseException]] = []
+
+    def report(self, record: SinkRecord, error: BaseException) -> Future[None]:
+        self.reported.append((record, error))
+        future: Future[None] = Future()
+        future.set_result(None)
+        return future
+
+
 class HarnessSinkTaskContext(SinkTaskContext):
-    """A SinkTaskContext recording what the task asked of the runtime."""
+    """A SinkTaskContext recording what the task asked of the runtime.
+
+    Pass ``reporter`` to give the task a dead letter queue (``errors.tolerance=all``).
+    """
 
     def __init__(
         self,
         config: Mapping[str, str],
         assignment: set[TopicPartition] | None = None,
         producer: MemoryProducer | None = None,
+        reporter: MemoryErrantRecordReporter | None = None,
     ) -> None:
         self._config = dict(config)
         self._assignment = set(assignment or ())
         self._producer = producer
+        self.reporter = reporter
         self.rewinds: dict[TopicPartition, int] = {}
         self.timeouts: list[int] = []
         self.paused: set[TopicPartition] = set()
@@ -229,6 +249,9 @@ class HarnessSinkTaskContext(SinkTaskContext):
 
     def producer(self) -> MemoryProducer | None:
         return self._producer
+
+    def errant_record_reporter(self) -> MemoryErrantRecordReporter | None:
+        return self.reporter
 
 
 class HarnessConnectorContext(ConnectorContext):
