@@ -273,3 +273,16 @@ def test_validate_reports_bad_json_options() -> None:
     assert list(errors) == ["index.mappings"] and "not valid JSON" in errors["index.mappings"][0]
     missing = {v.name for v in ElasticsearchSinkConnector().validate({}) if v.errors}
     assert missing == {"connection.url"}
+
+
+def test_routers_choose_the_index(es_server: EsTestServer) -> None:
+    from connectors.transforms.routers import RegexRouter, TimestampRouter
+
+    regex = RegexRouter()
+    regex.configure({"regex": "pg\\.public\\.(.*)", "replacement": "search-$1"})
+    stamp = TimestampRouter()
+    stamp.configure({"topic.format": "${topic}-${timestamp}", "timestamp.format": "yyyy.MM"})
+    record = _rec("pg.public.items", 1, {"a": 1}, 0)
+    task = _task(es_server.url)
+    task.put([stamp.apply(regex.apply(record))])  # type: ignore[list-item]
+    assert list(es_server.engine.indexes) == ["search-items-2023.11"]
