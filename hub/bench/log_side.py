@@ -53,7 +53,8 @@ def produce(
     start = time.perf_counter()
     if columns:
         for chunk in chunks(records, batch_size):
-            log.append_kv(topic, [k for k, _ in chunk], [v for _, v in chunk])
+            keys, values = zip(*chunk, strict=True)
+            log.append_kv(topic, keys, values)
     else:
         for chunk in chunks(records, batch_size):
             log.append(topic, [ProduceRecord(key=k, value=v) for k, v in chunk])
