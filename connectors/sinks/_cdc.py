@@ -31,6 +31,8 @@ import orjson
 from connectors.api import DataError, SinkRecord, Struct
 from connectors.transforms.debezium import DELETED_FIELD, envelope_op
 
+#: Header Debezium puts on the delete event of a primary-key change: the row's new key.
+NEW_KEY_HEADER = "__debezium.newkey"
 #: Debezium's default ``unavailable.value.placeholder``.
 TOAST_PLACEHOLDER = "__debezium_unavailable_value"
 NULL_BEHAVIORS = ("ignore", "delete", "fail")
@@ -60,6 +62,9 @@ class Change:
         op: the Debezium op when the value was an envelope, else None.
         old: for an envelope delete, the ``before`` row when the source sent one (key
             templates over row fields need it).
+        new_key: for the delete half of a primary-key change (Debezium's
+            ``__debezium.newkey`` header), the row's new key: sinks copy the stored row
+            there first, so columns the create event leaves out (TOAST) are not lost.
     """
 
     action: Action
@@ -69,6 +74,7 @@ class Change:
     missing: tuple[str, ...] = ()
     op: str | None = None
     old: dict[str, Any] | None = None
+    new_key: Any = None
 
 
 class Decider:
@@ -95,7 +101,10 @@ class Decider:
                 return Change(Action.DELETE, record)
             return self._upsert(record, row, None)
         if op == "d":
-            return Change(Action.DELETE, record, op=op, old=_plain_row(value.get("before")))
+            moved = record.headers.last_with_name(NEW_KEY_HEADER)
+            new_key = _header_key(moved.value) if moved is not None else None
+            return Change(Action.DELETE, record, op=op, old=_plain_row(value.get("before")),
+                          new_key=new_key)  # fmt: skip
         if op not in ("c", "r", "u"):
             return Change(Action.SKIP, record, op=op)
         after = value.get("after")
@@ -152,6 +161,16 @@ class Decider:
             ((k, v),) = value.items()
             return bool(k == self.placeholder and v == self.placeholder)
         return False
+
+
+def _header_key(value: Any) -> Any:
+    """A key carried in a header: a Struct/map, or JSON text of one (header converters vary)."""
+    if isinstance(value, str | bytes) and value[:1] in ("{", b"{"):
+        try:
+            return orjson.loads(value)
+        except orjson.JSONDecodeError:
+            return value
+    return value
 
 
 def _placeholder_bytes(placeholder: str) -> bytes:

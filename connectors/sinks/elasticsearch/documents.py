@@ -65,6 +65,9 @@ class OpBuilder:
     def __init__(self, settings: EsSinkSettings) -> None:
         self.s = settings
         self._indexes: dict[str, str] = {}
+        #: (index, new id) -> the row stored under the old id of a primary-key change; its
+        #: create event fills the columns it lacks (TOAST) from here.
+        self.carried: dict[tuple[str, str], dict[str, Any]] = {}
 
     def index_for(self, topic: str) -> str:
         found = self._indexes.get(topic)
@@ -95,11 +98,13 @@ class OpBuilder:
                 return None  # nothing addresses the document to delete
             self._version(meta, record)
             return Op(record, "delete", index, doc_id, b'{"delete":%b}\n' % orjson.dumps(meta))
-        row = self._document(change)
+        row, missing = self._document(change), change.missing
+        if missing and doc_id is not None:
+            row, missing = self._fill(index, doc_id, row, missing)
         if stream:
             row = {**row, "@timestamp": self._timestamp(row, record)}
             action = "create"
-        elif self.s.upsert or change.missing:
+        elif self.s.upsert or missing:
             body = dumps({"doc": row, "doc_as_upsert": True})
             return Op(record, "update", index, doc_id,
                       b'{"update":%b}\n%b\n' % (orjson.dumps(meta), body))  # fmt: skip
@@ -108,6 +113,20 @@ class OpBuilder:
             self._version(meta, record)
         head = orjson.dumps({action: meta})
         return Op(record, action, index, doc_id, b"%b\n%b\n" % (head, dumps(row)))
+
+    def _fill(
+        self, index: str, doc_id: str, row: dict[str, Any], missing: tuple[str, ...]
+    ) -> tuple[dict[str, Any], tuple[str, ...]]:
+        """Columns a moved row's create event lacks, taken from the row under its old id."""
+        old = self.carried.pop((index, doc_id), None)
+        if old is None:
+            return row, missing
+        filled = {name: old[name] for name in missing if name in old}
+        return {**row, **filled}, tuple(name for name in missing if name not in filled)
+
+    def doc_id(self, record: SinkRecord) -> str | None:
+        """The document id of a record (see :meth:`_doc_id`)."""
+        return self._doc_id(record)
 
     def _doc_id(self, record: SinkRecord) -> str | None:
         """The record key as text, or topic+partition+offset.

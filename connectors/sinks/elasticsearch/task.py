@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from connectors.api import ConnectError, DataError, SinkRecord, SinkTask, TopicPartition
-from connectors.sinks._cdc import Decider
+from connectors.sinks._cdc import Action, Change, Decider, key_string
 from connectors.sinks.elasticsearch.bulk import BulkSender, connect
 from connectors.sinks.elasticsearch.config import EsSinkSettings
 from connectors.sinks.elasticsearch.documents import Op, OpBuilder, mapping_for
@@ -52,20 +52,56 @@ class ElasticsearchSinkTask(SinkTask):
             msg = "ElasticsearchSinkTask.put called before start"
             raise ConnectError(msg)
         ops: list[Op] = []
+        rows: dict[tuple[str, str | None], dict[str, Any]] = {}  # this batch's rows so far
         decide, build = self.decider.decide, self.builder.build
         for record in records:
             try:
-                op = build(decide(record))
+                change = decide(record)
+                if change.new_key is not None:
+                    self._carry(change, rows)
+                op = build(change)
             except DataError as exc:
                 self._invalid(record, exc)
                 continue
             if op is not None:
                 ops.append(op)
+                _remember(rows, op, change)
         if not ops:
             return
         self._ensure_indexes(ops)
         for op, reason in sender.send(ops):
             self._malformed(op, reason)
+
+    def _carry(self, change: Change, rows: dict[tuple[str, str | None], dict[str, Any]]) -> None:
+        """Keep the row of a primary-key change's old id for the create under the new id.
+
+        The create carries TOAST placeholders for columns PostgreSQL did not resend; their
+        values live in the old document (or earlier in this batch), deleted right now.
+        """
+        record, builder = change.record, self.builder
+        if self.settings.stream_type != "none" or self.settings.key_ignore:
+            return
+        index = builder.index_for(record.topic)
+        old_id = builder.doc_id(record)
+        source = rows.get((index, old_id))
+        if source is None and old_id is not None:
+            source = self._stored(index, old_id)
+        if source is not None:
+            builder.carried[(index, key_string(change.new_key))] = source
+
+    def _stored(self, index: str, doc_id: str) -> dict[str, Any] | None:
+        from elasticsearch import NotFoundError
+
+        def get() -> dict[str, Any] | None:
+            try:
+                found = self.client.get(index=index, id=doc_id)
+            except NotFoundError:
+                return None
+            source = found.get("_source")
+            return dict(source) if isinstance(source, dict) else None
+
+        assert self.sender is not None
+        return self.sender.call(get)
 
     def _ensure_indexes(self, ops: list[Op]) -> None:
         assert self.sender is not None
@@ -120,3 +156,18 @@ class ElasticsearchSinkTask(SinkTask):
         if self.client is not None:
             self.client.close()
             self.client = None
+
+
+def _remember(rows: dict[tuple[str, str | None], dict[str, Any]], op: Op, change: Change) -> None:
+    """Track the latest whole row per document within a batch.
+
+    A partial row (TOAST columns left out) is merged onto a whole row seen earlier in the
+    batch; without one the entry is dropped, so the stored document is read instead.
+    """
+    target = (op.index, op.doc_id)
+    if change.action is Action.DELETE or change.row is None:
+        rows.pop(target, None)
+    elif not change.missing:
+        rows[target] = change.row
+    elif target in rows:
+        rows[target] = {**rows[target], **change.row}

@@ -73,26 +73,27 @@ class CommandBuilder:
     def key_for(self, change: Change) -> str:
         """The Redis key of a change (keyspace + separator + key, or the template)."""
         record = change.record
-        if self.s.key_template:
-            return self._templated(change)
-        prefix = self._prefixes.get(record.topic)
-        if prefix is None:
-            keyspace = self.s.keyspace.replace("${topic}", record.topic)
-            prefix = keyspace + self.s.separator if keyspace else ""
-            self._prefixes[record.topic] = prefix
-        if self.s.type == "STREAM":
-            return prefix[: -len(self.s.separator)] if prefix else record.topic
-        return prefix + key_string(record.key, self.s.separator)
+        return self._key(record.topic, record.key, change.row or change.old or {})
 
-    def _templated(self, change: Change) -> str:
-        key = change.record.key
+    def _key(self, topic: str, key: Any, row: dict[str, Any]) -> str:
+        if self.s.key_template:
+            return self._templated(topic, key, row)
+        prefix = self._prefixes.get(topic)
+        if prefix is None:
+            keyspace = self.s.keyspace.replace("${topic}", topic)
+            prefix = keyspace + self.s.separator if keyspace else ""
+            self._prefixes[topic] = prefix
+        if self.s.type == "STREAM":
+            return prefix[: -len(self.s.separator)] if prefix else topic
+        return prefix + key_string(key, self.s.separator)
+
+    def _templated(self, topic: str, key: Any, row: dict[str, Any]) -> str:
         names = _names(key)
-        row = change.row or change.old or {}
 
         def fill(match: re.Match[str]) -> str:
             name = match.group(1)
             if name == "topic":
-                return change.record.topic
+                return topic
             if name in names:
                 return str(field_text(names[name]) if names[name] is not None else "")
             if name in row and row[name] is not None:
@@ -100,7 +101,7 @@ class CommandBuilder:
                 return value.decode() if isinstance(value, bytes) else value
             msg = (
                 f"redis.key.template {self.s.key_template!r} needs field {name!r}, which is "
-                f"neither in the record key nor in the row of {change.record.topic}"
+                f"neither in the record key nor in the row of {topic}"
             )
             raise DataError(msg)
 
@@ -115,11 +116,26 @@ class CommandBuilder:
         kind = self.s.type
         if kind == "STREAM":
             return [self._xadd(key, change)]
+        if action is Action.DELETE and change.new_key is not None and not self.s.invalidate:
+            return self._moved(key, change)
         if action is Action.DELETE or self.s.invalidate:
             return [("DEL", key)]
         if kind == "HASH":
             return self._hash(key, change)
         return [self._string(key, change)]
+
+    def _moved(self, key: str, change: Change) -> list[Command]:
+        """The delete half of a primary-key change: copy the stored value to the new key.
+
+        The create event that follows carries TOAST placeholders for columns it did not
+        get; writing it over the copy keeps those columns. COPY never overwrites (a newer
+        value already at the new key wins) and needs Redis 6.2+; in a cluster the two keys
+        may live in different slots, so there it is left out.
+        """
+        if self.s.cluster:
+            return [("DEL", key)]
+        new = self._key(change.record.topic, change.new_key, change.old or {})
+        return [("COPY", key, new), ("DEL", key)]
 
     def _hash(self, key: str, change: Change) -> list[Command]:
         row = change.row

@@ -67,12 +67,26 @@ class RedisSinkTask(SinkTask):
                 kept.append(record)
                 commands += cmds
         results = writer.write(commands)
-        self._check(results, starts, kept)
+        self._check(results, starts, kept, commands)
         self.written += len(kept)
 
-    def _check(self, results: list[Any], starts: list[int], records: list[SinkRecord]) -> None:
-        """Dead-letter the records whose commands Redis refused (e.g. WRONGTYPE)."""
-        failed = [i for i, r in enumerate(results) if is_error(r) and classify(r) == "record"]
+    def _check(
+        self,
+        results: list[Any],
+        starts: list[int],
+        records: list[SinkRecord],
+        commands: list[tuple[Any, ...]],
+    ) -> None:
+        """Dead-letter the records whose commands Redis refused (e.g. WRONGTYPE).
+
+        A failed COPY (the carry-over of a primary-key change, e.g. on Redis < 6.2) only
+        loses that carry-over, not the record.
+        """
+        failed = [
+            i
+            for i, r in enumerate(results)
+            if is_error(r) and classify(r) == "record" and commands[i][0] != "COPY"
+        ]
         owners = sorted({bisect.bisect_right(starts, i) - 1 for i in failed})
         for owner in owners:
             reason = next(results[i] for i in failed if bisect.bisect_right(starts, i) - 1 == owner)

@@ -105,10 +105,12 @@ class EventLog:
         self.offset = 0
         self.records: list[SinkRecord] = []
 
-    def _add(self, k: Struct, value: Any, schema: Schema | None, **headers: Any) -> SinkRecord:
+    def _add(
+        self, k: Struct, value: Any, schema: Schema | None, headers: dict[str, Any] | None = None
+    ) -> SinkRecord:
         h = Headers()
-        for name, v in headers.items():
-            h.add(name, v)
+        for name, v in (headers or {}).items():
+            h.add(name, v, KEY)
         record = SinkRecord(self.topic, 0, KEY, k, schema, value, kafka_offset=self.offset,
                             timestamp=1_700_000_000_000 + self.offset, headers=h)  # fmt: skip
         self.offset += 1
@@ -120,25 +122,31 @@ class EventLog:
         env = Struct(ENVELOPE).put("op", op).put("source", source).put("ts_ms", 1)
         return env.put("before", before).put("after", after)
 
-    def create(self, r: Struct) -> SinkRecord:
-        return self._add(key(r.get("id")), self.envelope("c", None, r), ENVELOPE)
+    def create(self, r: Struct, headers: dict[str, Any] | None = None) -> SinkRecord:
+        return self._add(key(r.get("id")), self.envelope("c", None, r), ENVELOPE, headers)
 
     def update(self, r: Struct) -> SinkRecord:
         return self._add(key(r.get("id")), self.envelope("u", None, r), ENVELOPE)
 
     def delete(
-        self, i: int, *, tombstone: bool = True, before: Struct | None = None
+        self,
+        i: int,
+        *,
+        tombstone: bool = True,
+        before: Struct | None = None,
+        headers: dict[str, Any] | None = None,
     ) -> list[SinkRecord]:
         old = before if before is not None else row(i)
-        out = [self._add(key(i), self.envelope("d", old, None), ENVELOPE)]
+        out = [self._add(key(i), self.envelope("d", old, None), ENVELOPE, headers)]
         if tombstone:
             out.append(self._add(key(i), None, None))
         return out
 
     def change_key(self, old: int, new: Struct) -> list[SinkRecord]:
-        """A primary-key change: delete (old key) + tombstone + create (new key)."""
-        out = self.delete(old)
-        out.append(self.create(new))
+        """A primary-key change: delete (old key) + tombstone + create (new key), with
+        Debezium's ``__debezium.newkey``/``__debezium.oldkey`` headers."""
+        out = self.delete(old, headers={"__debezium.newkey": key(new.get("id"))})
+        out.append(self.create(new, headers={"__debezium.oldkey": key(old)}))
         return out
 
 
