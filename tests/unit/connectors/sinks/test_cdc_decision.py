@@ -87,3 +87,13 @@ def test_redis_error_classes() -> None:
     assert classify(rex.ResponseError("WRONGTYPE Operation against a key")) == "record"
     assert classify(rex.AuthenticationError("WRONGPASS")) == "terminal"
     assert classify(rex.ResponseError("NOPERM this user has no permissions")) == "terminal"
+
+
+@pytest.mark.parametrize("header", [{"id": 9}, '{"id": 9}', b'{"id": 9}'])
+def test_the_new_key_of_a_primary_key_change(header: object) -> None:
+    record = _rec({"op": "d", "before": {"id": 1, "n": "x"}, "after": None})
+    record.headers.add("__debezium.newkey", header)
+    change = Decider().decide(record)
+    assert change.action is Action.DELETE and change.old == {"id": 1, "n": "x"}
+    assert key_string(change.new_key) == "9"
+    assert Decider().decide(_rec({"op": "d", "before": None, "after": None})).new_key is None
