@@ -102,6 +102,17 @@ def list_tables(conn: psycopg.Connection[Any], cfg: PgCdcConfig) -> list[TableRe
     return tables
 
 
+def find_table(conn: psycopg.Connection[Any], full: str) -> TableRef | None:
+    """A table by ``schema.table`` name (e.g. the signal table), or None when missing."""
+    schema, _, name = full.partition(".")
+    row = conn.execute(
+        "SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = %s AND c.relname = %s",
+        (schema, name),
+    ).fetchone()
+    return None if row is None else TableRef(schema, name, int(row[0]))
+
+
 def check_select(conn: psycopg.Connection[Any], user: str, tables: list[TableRef]) -> None:
     """Every captured table must be readable, or the snapshot fails halfway."""
     denied = [

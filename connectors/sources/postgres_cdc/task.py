@@ -95,7 +95,18 @@ class PostgresCdcTask(SourceTask):
         db.load_catalog(self.conn, self.catalog)
         self.tables = db.list_tables(self.conn, cfg)
         db.check_select(self.conn, cfg["database.user"], self.tables)
-        db.ensure_publication(self.conn, cfg, self.tables)
+        published = list(self.tables)
+        if cfg["signal.data.collection"]:
+            signal = db.find_table(self.conn, cfg["signal.data.collection"])
+            if signal is None:
+                log.warning(
+                    "signal.data.collection %s does not exist: create it with columns "
+                    "(id varchar(42) PRIMARY KEY, type varchar(32) NOT NULL, data varchar(2048))",
+                    cfg["signal.data.collection"],
+                )
+            elif signal not in published:
+                published.append(signal)
+        db.ensure_publication(self.conn, cfg, published)
         slot = db.wait_slot_free(self.conn, cfg)
         mode = cfg["snapshot.mode"]
         snap = snapshot_needed(mode, offset, slot is not None)

@@ -40,7 +40,8 @@ def test_incremental_snapshot_with_concurrent_updates_ends_exact(pgdb: PgDb) -> 
              "INSERT INTO inc SELECT g, 0 FROM generate_series(1, 2000) g")  # fmt: skip
     cfg = pgdb.config(table_include_list="public.inc", snapshot_mode="no_data",
                       signal_data_collection="public.dbz_signal",
-                      incremental_snapshot_chunk_size=250)  # fmt: skip
+                      incremental_snapshot_chunk_size=250,
+                      publication_autocreate_mode="filtered")  # fmt: skip
     task = pgdb.start(cfg)
     writer = Writer(pgdb.dsn, "inc", 2001)
     try:
