@@ -150,10 +150,15 @@ class TableShape:
         if self.key_schema is None:
             return None
         values = value._values
-        return fast_struct(self.key_schema, {n: values[n] for n in self.key_names})
+        names = self.key_names
+        if len(names) == 1:
+            name = names[0]
+            return fast_struct(self.key_schema, {name: values[name]})
+        return fast_struct(self.key_schema, {n: values[n] for n in names})
 
     @functools.cached_property
     def key_names(self) -> list[str]:
+        """Names of the key columns (computed once; shapes never change)."""
         return [self.names[i] for i in self.key_idx]
 
     def key(self, row: list[TupleValue]) -> Struct | None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import OrderedDict
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -46,34 +46,45 @@ class DurabilityTracker:
     """Which WAL position is safe to confirm: every record up to it is in the log."""
 
     def __init__(self) -> None:
-        self._entries: OrderedDict[TrackKey, list[Any]] = OrderedDict()
+        self._entries: dict[TrackKey, list[Any]] = {}
+        self._order: deque[tuple[TrackKey, list[Any]]] = deque()
         self.appended_lsn = 0
 
+    def _entry(self, key: TrackKey) -> list[Any]:
+        entry = self._entries.get(key)
+        if entry is None:
+            entry = self._entries[key] = [0, None]
+            self._order.append((key, entry))
+        return entry
+
     def add(self, key: TrackKey, count: int = 1) -> None:
-        self._entries.setdefault(key, [0, None])[0] += count
+        self._entry(key)[0] += count
 
     def end(self, key: TrackKey, end_lsn: int) -> None:
-        self._entries.setdefault(key, [0, None])[1] = end_lsn
+        self._entry(key)[1] = end_lsn
         self._pop()
 
     def acked(self, key: TrackKey) -> None:
         entry = self._entries.get(key)
         if entry is not None:
             entry[0] -= 1
-            self._pop()
+            if entry[0] <= 0:
+                self._pop()
 
     def _pop(self) -> None:
-        entries = self._entries
-        while entries:
-            first = next(iter(entries.values()))
+        order = self._order
+        while order:
+            key, first = order[0]
             if first[0] > 0 or first[1] is None:
                 return
-            self.appended_lsn = max(self.appended_lsn, first[1])
-            entries.popitem(last=False)
+            if first[1] > self.appended_lsn:
+                self.appended_lsn = first[1]
+            order.popleft()
+            del self._entries[key]
 
     @property
     def idle(self) -> bool:
-        return not self._entries
+        return not self._order
 
 
 def track_key(offset: dict[str, Any] | None) -> TrackKey | None:

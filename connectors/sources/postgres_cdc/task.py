@@ -257,13 +257,15 @@ class PostgresCdcTask(SourceTask):
         timeout = self.cfg["poll.interval.ms"] / 1000
         handle = self.stream.handle
         self.stream.now_us = time.time_ns() // 1000
+        signals = self.incremental.signal is not None or self.incremental.state is not None
+        filtered = self.incremental.filter
+        repl.idle = self._idle()
         while len(out) < limit:
-            repl.idle = not out and self._idle()
             data = repl.read(timeout)
             if data is None:
                 break
             timeout = 0.0
-            out.extend(self.incremental.filter(handle(data)))
+            out.extend(filtered(handle(data)) if signals else handle(data))
         repl.send_status()
         if out:
             self._events += len(out)
