@@ -75,6 +75,7 @@ class PostgresCdcTask(SourceTask):
         self._confirm_lsn = 0
         self._acked_since_commit = False
         self._events = 0
+        self._started = time.monotonic()
         self._behind_ms = 0
         self._failures = 0
         self._retry_at = 0.0
@@ -388,6 +389,7 @@ class PostgresCdcTask(SourceTask):
             "confirmed_lsn": self._confirm_lsn,
             "lag_bytes": max(0, received - self._confirm_lsn) if received else 0,
             "events": self._events,
+            "events_per_s": round(self._events / max(1e-3, time.monotonic() - self._started), 1),
             "ms_behind_source": self._behind_ms,
         }
         inc = self.incremental.state

@@ -140,6 +140,7 @@ def test_idle_slot_advances_with_heartbeats(pgdb: PgDb) -> None:
     pgdb.sql("CREATE TABLE quiet (id int PRIMARY KEY)", "CREATE TABLE busy (id serial PRIMARY KEY)")
     cfg = pgdb.config(table_include_list="public.quiet", snapshot_mode="no_data",
                       heartbeat_interval_ms=100)  # fmt: skip
+    cfg["heartbeat.action.query"] = "INSERT INTO busy DEFAULT VALUES"
     task = pgdb.start(cfg)
     try:
         poll_for(task, 0.3)
@@ -156,6 +157,10 @@ def test_idle_slot_advances_with_heartbeats(pgdb: PgDb) -> None:
             params=(start_lsn, cfg["slot.name"]),
         )
         assert moved == [(True,)]
+        assert pgdb.sql("SELECT count(*) FROM busy")[0][0] > 20, "action query never ran"
+        progress = task.progress()
+        assert progress is not None and progress["phase"] == "streaming"
+        assert progress["lag_bytes"] >= 0 and "events_per_s" in progress
     finally:
         task.stop()
 
