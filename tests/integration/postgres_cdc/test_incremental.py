@@ -12,7 +12,7 @@ from tests.integration.postgres_cdc.test_consistency import Writer, table_image
 from tests.support.sdk_harness import MemoryOffsetStore, ack, poll_for
 
 SIGNAL = (
-    "CREATE TABLE dbz_signal "
+    "CREATE TABLE IF NOT EXISTS dbz_signal "
     "(id varchar(42) PRIMARY KEY, type varchar(32) NOT NULL, data varchar(2048))"
 )
 
@@ -69,7 +69,7 @@ def test_incremental_snapshot_with_concurrent_updates_ends_exact(pgdb: PgDb) -> 
 
 
 def test_additional_conditions_and_resume_after_restart(pgdb: PgDb) -> None:
-    pgdb.sql(SIGNAL if not pgdb.sql("SELECT to_regclass('dbz_signal')")[0][0] else "SELECT 1",
+    pgdb.sql(SIGNAL,
              "CREATE TABLE part (id int PRIMARY KEY, color text)",
              "INSERT INTO part SELECT g, CASE WHEN g % 2 = 0 THEN 'blue' ELSE 'red' END "
              "FROM generate_series(1, 400) g")  # fmt: skip
@@ -97,3 +97,26 @@ def test_additional_conditions_and_resume_after_restart(pgdb: PgDb) -> None:
     ids = [r.key.to_dict()["id"] for r in first + rest if op(r) == "r"]
     assert set(ids) == set(range(2, 401, 2)), "only blue rows, all of them"
     assert len(ids) < 250, "resumed rather than restarted"
+
+
+def test_stop_snapshot_signal(pgdb: PgDb) -> None:
+    pgdb.sql(SIGNAL, "CREATE TABLE stopme (id int PRIMARY KEY)",
+             "INSERT INTO stopme SELECT g FROM generate_series(1, 500) g")  # fmt: skip
+    cfg = pgdb.config(table_include_list="public.stopme", snapshot_mode="no_data",
+                      signal_data_collection="public.dbz_signal",
+                      incremental_snapshot_chunk_size=20)  # fmt: skip
+    task = pgdb.start(cfg)
+    try:
+        poll_for(task, 0.2)
+        signal(pgdb, "go", "execute-snapshot", {"data-collections": ["public.stopme"]})
+        got: list[Any] = []
+        while len(got) < 20:
+            batch = task.poll() or []
+            ack(task, batch)
+            got.extend(batch)
+        signal(pgdb, "halt", "stop-snapshot", {"type": "INCREMENTAL"})
+        got += poll_for(task, 1.0)
+        assert task.incremental.state is None
+        assert 20 <= len([r for r in got if op(r) == "r"]) < 500
+    finally:
+        task.stop()

@@ -93,3 +93,23 @@ def test_column_filters_and_masks(pgdb: PgDb) -> None:
     digest = hashlib.sha256(b"pepper" + b"a@x").hexdigest()
     assert after(snap) == {"id": 1, "name": "ann", "ssn": "***", "email": digest}
     assert after(created)["ssn"] == "***" and "note" not in after(created)
+
+
+def test_snapshot_modes_initial_only_and_always(pgdb: PgDb) -> None:
+    pgdb.sql("CREATE TABLE modes (id int PRIMARY KEY)", "INSERT INTO modes VALUES (1), (2)")
+    only = pgdb.config(table_include_list="public.modes", snapshot_mode="initial_only")
+    task = pgdb.start(only)
+    try:
+        assert [op(r) for r in poll_until(task, 2)] == ["r", "r"]
+        pgdb.sql("INSERT INTO modes VALUES (3)")
+        assert poll_for(task, 0.3) == [], "initial_only must not stream"
+    finally:
+        task.stop()
+    always = pgdb.config(table_include_list="public.modes", snapshot_mode="always")
+    store = MemoryOffsetStore()
+    for _ in range(2):  # a snapshot at every start, even with offsets
+        task = pgdb.start(always, store)
+        try:
+            assert sorted(key(r)["id"] for r in poll_until(task, 3)) == [1, 2, 3]
+        finally:
+            task.stop()
