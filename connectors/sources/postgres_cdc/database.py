@@ -226,10 +226,14 @@ def wait_slot_free(
     return state
 
 
-def drop_slot(conn: psycopg.Connection[Any], name: str) -> None:
-    """Drop our slot (slot.drop.on.stop)."""
-    conn.execute(
-        "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots "
-        "WHERE slot_name = %s AND active_pid IS NULL",
-        (name,),
-    )
+def drop_slot(conn: psycopg.Connection[Any], name: str, wait_s: float = 3.0) -> None:
+    """Drop our slot (slot.drop.on.stop), waiting briefly for our walsender to exit."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        state = slot_state(conn, name)
+        if state is None:
+            return
+        if state.active_pid is None or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    conn.execute("SELECT pg_drop_replication_slot(%s)", (name,))

@@ -215,7 +215,14 @@ class PostgresCdcTask(SourceTask):
 
     def poll(self) -> list[SourceRecord] | None:
         if self.snapshotter is not None or self._pending:
-            return self._poll_snapshot()
+            try:
+                return self._poll_snapshot()
+            except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
+                msg = (
+                    f"connection lost during the snapshot ({exc}); restart the task: the "
+                    "snapshot resumes after the last durable row"
+                )
+                raise ConnectError(msg) from None
         if self.finished:
             time.sleep(min(1.0, self.cfg["poll.interval.ms"] / 1000))
             return []
@@ -357,7 +364,8 @@ class PostgresCdcTask(SourceTask):
         self._acked_since_commit = False
 
     def stop(self) -> None:
-        self._close_stream()
+        if getattr(self, "repl", None) is not None:
+            self._close_stream()
         snap = getattr(self, "snapshotter", None)
         if snap is not None:
             snap.conn.close()

@@ -113,3 +113,14 @@ def test_snapshot_modes_initial_only_and_always(pgdb: PgDb) -> None:
             assert sorted(key(r)["id"] for r in poll_until(task, 3)) == [1, 2, 3]
         finally:
             task.stop()
+
+
+def test_slot_drop_on_stop(pgdb: PgDb) -> None:
+    pgdb.sql("CREATE TABLE dropme (id int PRIMARY KEY)")
+    cfg = pgdb.config(table_include_list="public.dropme", snapshot_mode="no_data",
+                      slot_drop_on_stop="true")  # fmt: skip
+    task = pgdb.start(cfg)
+    poll_for(task, 0.2)  # streaming: the slot is active
+    assert pgdb.slot(cfg["slot.name"]) is not None
+    task.stop()
+    assert pgdb.slot(cfg["slot.name"]) is None
