@@ -18,7 +18,8 @@ integer but the attributes is a zigzag varint (see :mod:`.varint`).
 
 Speed matters here (the log's produce and consume rates are bounded by this
 module), so the hot loops avoid per-byte Python work: varints are table
-lookups, records are assembled by one ``b"".join`` and decoded by slicing.
+lookups, records are assembled from column slices (joined once, or handed to
+``pwritev`` as separate buffers by :func:`build_batch_parts`) and decoded by slicing.
 """
 
 from __future__ import annotations
