@@ -171,7 +171,10 @@ def _deltas(data: bytes, start: int, length: int, stride: int, n: int) -> list[i
     dec = ZZ_DECODE
     stop = start + stride * (n - 1) + 1
     if length == 1:  # map over the bytes column: the loop stays in C
-        return list(map(dec.__getitem__, data[start:stop:stride]))
+        column = data[start:stop:stride]
+        if column.count(0) == n:  # every delta 0: one timestamp for the run
+            return [0] * n
+        return list(map(dec.__getitem__, column))
     if length == 2:
         low = data[start:stop:stride].translate(_LOW_BITS)
         high = data[start + 1 : stop + 1 : stride]

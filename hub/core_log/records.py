@@ -274,6 +274,8 @@ class RecordBatch:
         offsets = list(map(self.base_offset.__add__, cols.offset_deltas))
         if self.attributes & _TIMESTAMP_TYPE_BIT:
             stamps = [self.max_timestamp] * count
+        elif cols.ts_deltas.count(0) == count:  # the common case: one timestamp per batch
+            stamps = [self.first_timestamp] * count
         else:
             stamps = list(map(self.first_timestamp.__add__, cols.ts_deltas))
         return offsets, stamps, cols.keys, cols.values, cols.headers
