@@ -6,6 +6,7 @@ schema registry build on it. Submodules:
 * :mod:`~connectors.api.data`, :mod:`~connectors.api.logical` - Connect schemas and values
 * :mod:`~connectors.api.headers`, :mod:`~connectors.api.records` - records and headers
 * :mod:`~connectors.api.connector` - Connector/Task classes and their runtime contexts
+* :mod:`~connectors.api.configured` - ConfiguredConnector, a connector declared as data
 * :mod:`~connectors.api.config`, :mod:`~connectors.api.validators` - ConfigDef
 * :mod:`~connectors.api.converter`, :mod:`~connectors.api.transform` - converters, SMTs
 * :mod:`~connectors.api.errors` - the exception tree (retriable vs terminal)
@@ -24,7 +25,9 @@ from connectors.api.config import (
     error_count,
     parse_value,
     to_config_string,
+    typed_config,
 )
+from connectors.api.configured import ConfigSettings, ConfiguredConnector
 from connectors.api.connector import (
     Connector,
     ConnectorContext,
@@ -96,8 +99,10 @@ __all__ = [
     "ConfigDef",
     "ConfigError",
     "ConfigKey",
+    "ConfigSettings",
     "ConfigType",
     "ConfigValue",
+    "ConfiguredConnector",
     "ConnectError",
     "ConnectRecord",
     "Connector",
@@ -157,5 +162,6 @@ __all__ = [
     "parse_value",
     "sub_config",
     "to_config_string",
+    "typed_config",
     "validate_value",
 ]

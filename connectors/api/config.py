@@ -343,11 +343,7 @@ class ConfigDef:
 
     def parse(self, props: Mapping[str, Any]) -> dict[str, Any]:
         """Typed values for every declared key; ConfigError listing EVERY bad key otherwise."""
-        values = self.validate(props)
-        errors = {v.name: v.errors for v in values if v.errors}
-        if errors:
-            raise ConfigError.from_errors(errors)
-        return {v.name: v.value for v in values}
+        return typed_config(self.validate(props))
 
     def config_key_infos(self) -> list[dict[str, Any]]:
         """Kafka Connect's ``[ConfigKeyInfo]`` (``GET /connector-plugins/{p}/config``)."""
@@ -371,6 +367,18 @@ def _recommended(key: ConfigKey) -> list[Any]:
 def _invalid(key: ConfigKey, value: Any, exc: Exception) -> str:
     shown = to_config_string(value, key.type)
     return f"Invalid value {shown} for configuration {key.name}: {exc}"
+
+
+def typed_config(values: Sequence[ConfigValue]) -> dict[str, Any]:
+    """Name -> typed value from validation results, or one ConfigError listing every error.
+
+    The one place that turns ``validate`` results (a ConfigDef's, plus any cross-key rules a
+    connector appended) into the config a task starts with, so every parse fails alike.
+    """
+    errors = {v.name: v.errors for v in values if v.errors}
+    if errors:
+        raise ConfigError.from_errors(errors)
+    return {v.name: v.value for v in values}
 
 
 def error_count(values: Iterable[ConfigValue]) -> int:

@@ -24,13 +24,13 @@ from connectors.api import (
     NO_DEFAULT,
     ConfigDef,
     ConfigType,
+    ConfiguredConnector,
     Importance,
     NonEmptyString,
     SinkConnector,
     SinkRecord,
     SinkTask,
     Struct,
-    Task,
     TopicPartition,
 )
 
@@ -82,32 +82,6 @@ def format_value(value: Any) -> str:
     return orjson.dumps(value, default=_json_default).decode()
 
 
-class FileSinkConnector(SinkConnector):
-    """One task: several writers appending to one file would interleave lines."""
-
-    def __init__(self) -> None:
-        self._config: dict[str, str] = {}
-
-    def version(self) -> str:
-        return VERSION
-
-    def config_def(self) -> ConfigDef:
-        return CONFIG_DEF
-
-    def start(self, config: Mapping[str, str]) -> None:
-        CONFIG_DEF.parse(config)
-        self._config = dict(config)
-
-    def task_class(self) -> type[Task]:
-        return FileSinkTask
-
-    def task_configs(self, max_tasks: int) -> list[dict[str, str]]:
-        return [dict(self._config)]
-
-    def stop(self) -> None:
-        """Nothing to release: the task owns the file."""
-
-
 class FileSinkTask(SinkTask):
     """Buffers lines in put(); flush() writes and fsyncs them."""
 
@@ -144,3 +118,12 @@ class FileSinkTask(SinkTask):
             self._file.flush()
             self._file.close()
             self._file = None
+
+
+class FileSinkConnector(ConfiguredConnector, SinkConnector):
+    """One task: several writers appending to one file would interleave lines."""
+
+    CONFIG_DEF = CONFIG_DEF
+    TASK_CLASS = FileSinkTask
+    VERSION = VERSION
+    MAX_TASKS = 1

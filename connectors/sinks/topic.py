@@ -21,8 +21,8 @@ from typing import Any
 
 from connectors.api import (
     ConfigDef,
-    ConfigError,
     ConfigType,
+    ConfiguredConnector,
     ConfigValue,
     ConnectError,
     DataError,
@@ -34,7 +34,6 @@ from connectors.api import (
     SinkConnector,
     SinkRecord,
     SinkTask,
-    Task,
     TopicPartition,
 )
 
@@ -64,11 +63,9 @@ def _sink_topics(config: Mapping[str, Any]) -> set[str]:
     return {t.strip() for t in raw.split(",") if t.strip()}
 
 
-def validate_topic_sink(config: Mapping[str, Any]) -> list[ConfigValue]:
-    """Per-key errors plus the loop check: the sink must not write into a topic it reads."""
-    values = CONFIG_DEF.validate(config)
-    by_name = {v.name: v for v in values}
-    topic, fmt = by_name["topic"], by_name["topic.format"]
+def _check_loops(values: Mapping[str, ConfigValue], config: Mapping[str, Any]) -> None:
+    """The loop check: the sink must not write into a topic it reads."""
+    topic, fmt = values["topic"], values["topic.format"]
     if not topic.value and not fmt.value:
         fmt.errors.append("Set 'topic' or a non-empty 'topic.format'.")
     if topic.value and topic.value in _sink_topics(config):
@@ -81,44 +78,6 @@ def validate_topic_sink(config: Mapping[str, Any]) -> list[ConfigValue]:
             "With topic.format=${topic} and no transforms every record would go back to the "
             "topic it came from. Set 'topic', change 'topic.format', or add a routing transform."
         )
-    return values
-
-
-def _parse(config: Mapping[str, Any]) -> dict[str, Any]:
-    values = validate_topic_sink(config)
-    errors = {v.name: v.errors for v in values if v.errors}
-    if errors:
-        raise ConfigError.from_errors(errors)
-    return {v.name: v.value for v in values}
-
-
-class TopicSinkConnector(SinkConnector):
-    """Any number of tasks: each re-publishes the partitions assigned to it."""
-
-    def __init__(self) -> None:
-        self._config: dict[str, str] = {}
-
-    def version(self) -> str:
-        return VERSION
-
-    def config_def(self) -> ConfigDef:
-        return CONFIG_DEF
-
-    def validate(self, config: Mapping[str, str]) -> list[ConfigValue]:
-        return validate_topic_sink(config)
-
-    def start(self, config: Mapping[str, str]) -> None:
-        _parse(config)
-        self._config = dict(config)
-
-    def task_class(self) -> type[Task]:
-        return TopicSinkTask
-
-    def task_configs(self, max_tasks: int) -> list[dict[str, str]]:
-        return [dict(self._config) for _ in range(max(1, max_tasks))]
-
-    def stop(self) -> None:
-        """Nothing to release."""
 
 
 class TopicSinkTask(SinkTask):
@@ -132,7 +91,7 @@ class TopicSinkTask(SinkTask):
         return VERSION
 
     def start(self, config: Mapping[str, str]) -> None:
-        cfg = _parse(config)
+        cfg = TopicSinkConnector.parse_config(config)
         self._topic: str = cfg["topic"]
         self._format: str = cfg["topic.format"]
         self._preserve: bool = cfg["partition.preserve"]
@@ -196,3 +155,12 @@ class TopicSinkTask(SinkTask):
 
     def stop(self) -> None:
         self._pending = []
+
+
+class TopicSinkConnector(ConfiguredConnector, SinkConnector):
+    """Any number of tasks: each re-publishes the partitions assigned to it."""
+
+    CONFIG_DEF = CONFIG_DEF
+    TASK_CLASS = TopicSinkTask
+    VERSION = VERSION
+    check_config = staticmethod(_check_loops)

@@ -24,8 +24,8 @@ from typing import Any
 from connectors.api import (
     NO_DEFAULT,
     ConfigDef,
-    ConfigError,
     ConfigType,
+    ConfiguredConnector,
     ConfigValue,
     Importance,
     NonEmptyString,
@@ -34,7 +34,6 @@ from connectors.api import (
     SourceConnector,
     SourceRecord,
     SourceTask,
-    Task,
     ValidString,
 )
 from connectors.sources.file_tail import Tailer
@@ -106,61 +105,14 @@ def _patterns(parsed: Mapping[str, Any]) -> list[str]:
     return found + [p for p in parsed.get("files") or [] if p]
 
 
-def validate_file_config(config: Mapping[str, Any]) -> list[ConfigValue]:
-    """Per-key results plus the cross-key rule: ``file`` or ``files`` must name something."""
-    values = CONFIG_DEF.validate(config)
-    by_name = {v.name: v for v in values}
-    if not by_name["file"].errors and not by_name["files"].errors:
-        parsed = {"file": by_name["file"].value, "files": by_name["files"].value}
+def _check_files(values: Mapping[str, ConfigValue], config: Mapping[str, Any]) -> None:
+    """The cross-key rule: ``file`` or ``files`` must name something."""
+    if not values["file"].errors and not values["files"].errors:
+        parsed = {"file": values["file"].value, "files": values["files"].value}
         if not _patterns(parsed):
-            by_name["file"].errors.append(
+            values["file"].errors.append(
                 "Set 'file' (a path or glob) or 'files' (a list of them); both are empty."
             )
-    return values
-
-
-def parse_file_config(config: Mapping[str, Any]) -> dict[str, Any]:
-    """Typed config, or one ConfigError listing every problem."""
-    values = validate_file_config(config)
-    errors = {v.name: v.errors for v in values if v.errors}
-    if errors:
-        raise ConfigError.from_errors(errors)
-    return {v.name: v.value for v in values}
-
-
-class FileSourceConnector(SourceConnector):
-    """Splits the configured paths/globs over at most ``tasks.max`` tasks."""
-
-    def __init__(self) -> None:
-        self._config: dict[str, str] = {}
-
-    def version(self) -> str:
-        return VERSION
-
-    def config_def(self) -> ConfigDef:
-        return CONFIG_DEF
-
-    def validate(self, config: Mapping[str, str]) -> list[ConfigValue]:
-        return validate_file_config(config)
-
-    def start(self, config: Mapping[str, str]) -> None:
-        parse_file_config(config)
-        self._config = dict(config)
-
-    def task_class(self) -> type[Task]:
-        return FileSourceTask
-
-    def task_configs(self, max_tasks: int) -> list[dict[str, str]]:
-        patterns = _patterns(parse_file_config(self._config))
-        count = max(1, min(max_tasks, len(patterns)))
-        configs = []
-        for i in range(count):
-            mine = patterns[i::count]
-            configs.append({**self._config, "file": "", "files": ",".join(mine)})
-        return configs
-
-    def stop(self) -> None:
-        """Nothing to release: the tasks own the files."""
 
 
 _MAX_LEFT = 10_000
@@ -369,3 +321,24 @@ class FileSourceTask(SourceTask):
             for tailer in list(self._tailers.values()):
                 tailer.close()
             self._tailers.clear()
+
+
+class FileSourceConnector(ConfiguredConnector, SourceConnector):
+    """Splits the configured paths/globs over at most ``tasks.max`` tasks."""
+
+    CONFIG_DEF = CONFIG_DEF
+    TASK_CLASS = FileSourceTask
+    VERSION = VERSION
+    check_config = staticmethod(_check_files)
+
+    def task_configs(self, max_tasks: int) -> list[dict[str, str]]:
+        patterns = _patterns(self.parse_config(self._config))
+        count = max(1, min(max_tasks, len(patterns)))
+        configs = []
+        for i in range(count):
+            mine = patterns[i::count]
+            configs.append({**self._config, "file": "", "files": ",".join(mine)})
+        return configs
+
+
+parse_file_config = FileSourceConnector.parse_config

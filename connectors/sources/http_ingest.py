@@ -27,8 +27,8 @@ from typing import Any
 from connectors.api import (
     NO_DEFAULT,
     ConfigDef,
-    ConfigError,
     ConfigType,
+    ConfiguredConnector,
     ConfigValue,
     ConnectError,
     Importance,
@@ -37,7 +37,6 @@ from connectors.api import (
     SourceConnector,
     SourceRecord,
     SourceTask,
-    Task,
 )
 
 VERSION = "1.0.0"
@@ -125,21 +124,10 @@ CONFIG_DEF = (
 )  # fmt: skip
 
 
-def validate_ingest(config: Mapping[str, Any]) -> list[ConfigValue]:
-    """Per-key errors plus: some topic must be configured."""
-    values = CONFIG_DEF.validate(config)
-    by_name = {v.name: v for v in values}
-    if not by_name["topic"].value and not by_name["topic.format"].value:
-        by_name["topic"].errors.append("Set 'topic', 'topic.format', or both.")
-    return values
-
-
-def _parse(config: Mapping[str, Any]) -> dict[str, Any]:
-    values = validate_ingest(config)
-    errors = {v.name: v.errors for v in values if v.errors}
-    if errors:
-        raise ConfigError.from_errors(errors)
-    return {v.name: v.value for v in values}
+def _check_topic(values: Mapping[str, ConfigValue], config: Mapping[str, Any]) -> None:
+    """The cross-key rule: some topic must be configured."""
+    if not values["topic"].value and not values["topic.format"].value:
+        values["topic"].errors.append("Set 'topic', 'topic.format', or both.")
 
 
 class _Ticket:
@@ -338,35 +326,6 @@ class IngestEndpoints:
                 del cls._buffers[buffer.source]
 
 
-class HttpIngestSourceConnector(SourceConnector):
-    """One task per ingest source (the endpoint has one buffer)."""
-
-    def __init__(self) -> None:
-        self._config: dict[str, str] = {}
-
-    def version(self) -> str:
-        return VERSION
-
-    def config_def(self) -> ConfigDef:
-        return CONFIG_DEF
-
-    def validate(self, config: Mapping[str, str]) -> list[ConfigValue]:
-        return validate_ingest(config)
-
-    def start(self, config: Mapping[str, str]) -> None:
-        _parse(config)
-        self._config = dict(config)
-
-    def task_class(self) -> type[Task]:
-        return HttpIngestSourceTask
-
-    def task_configs(self, max_tasks: int) -> list[dict[str, str]]:
-        return [dict(self._config)]
-
-    def stop(self) -> None:
-        """Nothing to release: the task owns the endpoint."""
-
-
 class HttpIngestSourceTask(SourceTask):
     """Drains its endpoint's buffer; acknowledges requests as their records become durable."""
 
@@ -381,7 +340,7 @@ class HttpIngestSourceTask(SourceTask):
         return VERSION
 
     def start(self, config: Mapping[str, str]) -> None:
-        cfg = _parse(config)
+        cfg = HttpIngestSourceConnector.parse_config(config)
         self._routing = _Routing(cfg)
         self._source: str = cfg["ingest.source"]
         self._batch: int = cfg["batch.size"]
@@ -436,3 +395,13 @@ class HttpIngestSourceTask(SourceTask):
             self._in_flight, self._written = {}, []
         for ticket in tickets:
             ticket.abort(error)
+
+
+class HttpIngestSourceConnector(ConfiguredConnector, SourceConnector):
+    """One task per ingest source (the endpoint has one buffer)."""
+
+    CONFIG_DEF = CONFIG_DEF
+    TASK_CLASS = HttpIngestSourceTask
+    VERSION = VERSION
+    MAX_TASKS = 1
+    check_config = staticmethod(_check_topic)

@@ -33,8 +33,8 @@ from apscheduler.schedulers.background import (  # type: ignore[import-untyped]
 from connectors.api import (
     NO_DEFAULT,
     ConfigDef,
-    ConfigError,
     ConfigType,
+    ConfiguredConnector,
     ConfigValue,
     ConnectError,
     Importance,
@@ -43,7 +43,6 @@ from connectors.api import (
     SourceConnector,
     SourceRecord,
     SourceTask,
-    Task,
     ValidString,
 )
 from connectors.sources.json_path import JsonPath, json_path_validator
@@ -136,30 +135,19 @@ CONFIG_DEF = (
 )  # fmt: skip
 
 
-def validate_http_poll(config: Mapping[str, Any]) -> list[ConfigValue]:
-    """Per-key errors plus the rules that tie keys together."""
-    values = CONFIG_DEF.validate(config)
-    v = {c.name: c for c in values}
-    cfg = {c.name: c.value for c in values}
+def _check_http(values: Mapping[str, ConfigValue], config: Mapping[str, Any]) -> None:
+    """The rules that tie keys together."""
+    cfg = {c.name: c.value for c in values.values()}
     url = str(cfg.get("http.url") or "")
     if url and not url.startswith(("http://", "https://")):
-        v["http.url"].errors.append("Must start with http:// or https://.")
+        values["http.url"].errors.append("Must start with http:// or https://.")
     if cfg.get("pagination.mode") == "cursor" and not cfg.get("pagination.cursor.path"):
-        v["pagination.cursor.path"].errors.append("Required with pagination.mode=cursor.")
+        values["pagination.cursor.path"].errors.append("Required with pagination.mode=cursor.")
     auth = cfg.get("http.auth.type")
     if auth in ("bearer", "header") and cfg.get("http.auth.token") is None:
-        v["http.auth.token"].errors.append(f"Required with http.auth.type={auth}.")
+        values["http.auth.token"].errors.append(f"Required with http.auth.type={auth}.")
     if cfg.get("http.auth.type") == "basic" and not cfg.get("http.auth.user"):
-        v["http.auth.user"].errors.append("Required with http.auth.type=basic.")
-    return values
-
-
-def _parse(config: Mapping[str, Any]) -> dict[str, Any]:
-    values = validate_http_poll(config)
-    errors = {v.name: v.errors for v in values if v.errors}
-    if errors:
-        raise ConfigError.from_errors(errors)
-    return {v.name: v.value for v in values}
+        values["http.auth.user"].errors.append("Required with http.auth.type=basic.")
 
 
 def digest(record: Any) -> str:
@@ -304,35 +292,6 @@ class Fetcher:
         self.client.close()
 
 
-class HttpPollSourceConnector(SourceConnector):
-    """One task: a single API cursor cannot be shared."""
-
-    def __init__(self) -> None:
-        self._config: dict[str, str] = {}
-
-    def version(self) -> str:
-        return VERSION
-
-    def config_def(self) -> ConfigDef:
-        return CONFIG_DEF
-
-    def validate(self, config: Mapping[str, str]) -> list[ConfigValue]:
-        return validate_http_poll(config)
-
-    def start(self, config: Mapping[str, str]) -> None:
-        _parse(config)
-        self._config = dict(config)
-
-    def task_class(self) -> type[Task]:
-        return HttpPollSourceTask
-
-    def task_configs(self, max_tasks: int) -> list[dict[str, str]]:
-        return [dict(self._config)]
-
-    def stop(self) -> None:
-        """Nothing to release: the task owns the scheduler."""
-
-
 class HttpPollSourceTask(SourceTask):
     """Runs the fetch job on a scheduler; poll() drains what it fetched."""
 
@@ -349,7 +308,7 @@ class HttpPollSourceTask(SourceTask):
         return VERSION
 
     def start(self, config: Mapping[str, str]) -> None:
-        cfg = _parse(config)
+        cfg = HttpPollSourceConnector.parse_config(config)
         reader = self.context.offset_storage_reader() if self.context else None
         offset = reader.offset({"url": cfg["http.url"]}) if reader else None
         if offset and offset.get("cursor") is not None:
@@ -406,3 +365,13 @@ class HttpPollSourceTask(SourceTask):
         fetcher, self._fetcher = self._fetcher, None
         if fetcher is not None:
             fetcher.close()
+
+
+class HttpPollSourceConnector(ConfiguredConnector, SourceConnector):
+    """One task: a single API cursor cannot be shared."""
+
+    CONFIG_DEF = CONFIG_DEF
+    TASK_CLASS = HttpPollSourceTask
+    VERSION = VERSION
+    MAX_TASKS = 1
+    check_config = staticmethod(_check_http)

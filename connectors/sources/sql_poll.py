@@ -35,6 +35,7 @@ from connectors.api import (
     ConfigDef,
     ConfigError,
     ConfigType,
+    ConfiguredConnector,
     ConfigValue,
     ConnectError,
     Importance,
@@ -45,7 +46,6 @@ from connectors.api import (
     SourceConnector,
     SourceRecord,
     SourceTask,
-    Task,
     ValidString,
 )
 from connectors.sources.sql_query import (
@@ -149,28 +149,16 @@ def _tables(cfg: Mapping[str, Any], key: str, alias: str) -> list[str]:
     return [t for t in [*(cfg.get(key) or []), *(cfg.get(alias) or [])] if t]
 
 
-def validate_sql_config(config: Mapping[str, Any]) -> list[ConfigValue]:
-    """Per-key errors plus the cross-key rules of the JDBC source."""
-    values = CONFIG_DEF.validate(config)
-    v = {c.name: c for c in values}
-    cfg = {c.name: c.value for c in values}
+def _check_sql(values: Mapping[str, ConfigValue], config: Mapping[str, Any]) -> None:
+    """The cross-key rules of the JDBC source."""
+    cfg = {c.name: c.value for c in values.values()}
     mode = cfg.get("mode")
     if mode in (INCREMENTING, BOTH) and not cfg.get("incrementing.column.name"):
-        v["incrementing.column.name"].errors.append(f"Required with mode={mode}.")
+        values["incrementing.column.name"].errors.append(f"Required with mode={mode}.")
     if mode in (TIMESTAMP, BOTH) and not cfg.get("timestamp.column.name"):
-        v["timestamp.column.name"].errors.append(f"Required with mode={mode}.")
+        values["timestamp.column.name"].errors.append(f"Required with mode={mode}.")
     if cfg.get("query") and _tables(cfg, "table.whitelist", "table.include.list"):
-        v["query"].errors.append("Set either query or a table list, not both.")
-    return values
-
-
-def parse_sql_config(config: Mapping[str, Any]) -> dict[str, Any]:
-    """Typed config, or one ConfigError listing every problem."""
-    values = validate_sql_config(config)
-    errors = {v.name: v.errors for v in values if v.errors}
-    if errors:
-        raise ConfigError.from_errors(errors)
-    return {v.name: v.value for v in values}
+        values["query"].errors.append("Set either query or a table list, not both.")
 
 
 def make_engine(cfg: Mapping[str, Any]) -> Engine:
@@ -201,83 +189,6 @@ def _db_error(exc: SQLAlchemyError, what: str) -> ConnectError:
     if "connect" in text.lower() or "timeout" in text.lower():
         return RetriableError(f"{what}: {text}; retrying.")
     return ConnectError(f"{what}: {text}. Check the table, column names and query.")
-
-
-class SqlPollSourceConnector(SourceConnector):
-    """Lists the tables and spreads them over the tasks (a query gets one task).
-
-    Copying every table (no table list), it lists them again every
-    ``table.poll.interval.ms`` and asks the runtime for new task configurations when tables
-    appear or disappear, as the JDBC source does.
-    """
-
-    def __init__(self) -> None:
-        self._config: dict[str, str] = {}
-        self._tables: list[str] = []
-        self._stopping = threading.Event()
-        self._monitor: threading.Thread | None = None
-
-    def version(self) -> str:
-        return VERSION
-
-    def config_def(self) -> ConfigDef:
-        return CONFIG_DEF
-
-    def validate(self, config: Mapping[str, str]) -> list[ConfigValue]:
-        return validate_sql_config(config)
-
-    def start(self, config: Mapping[str, str]) -> None:
-        cfg = parse_sql_config(config)
-        self._config = dict(config)
-        self._tables = _tables(cfg, "table.whitelist", "table.include.list")
-        if not cfg["query"] and not self._tables:
-            self._tables = self._list_tables(cfg)
-            self._stopping.clear()
-            self._monitor = threading.Thread(target=self._watch_tables, args=(cfg,),
-                                             name="sql-poll-tables", daemon=True)  # fmt: skip
-            self._monitor.start()
-
-    def _watch_tables(self, cfg: Mapping[str, Any]) -> None:
-        """Reconfigure the tasks when the set of tables changes."""
-        while not self._stopping.wait(cfg["table.poll.interval.ms"] / 1000):
-            try:
-                tables = self._list_tables(cfg)
-            except ConnectError as exc:
-                log.warning("Listing the tables of %s failed: %s", cfg["connection.url"], exc)
-                continue
-            if tables != self._tables and not self._stopping.is_set():
-                log.info("Tables changed (%s -> %s); reconfiguring", self._tables, tables)
-                self._tables = tables
-                if self.context is not None:
-                    self.context.request_task_reconfiguration()
-
-    @staticmethod
-    def _list_tables(cfg: Mapping[str, Any]) -> list[str]:
-        engine = make_engine(cfg)
-        try:
-            names = inspect(engine).get_table_names(schema=cfg["schema.pattern"])
-        except SQLAlchemyError as exc:
-            raise _db_error(exc, "Listing the tables failed") from exc
-        finally:
-            engine.dispose()
-        excluded = set(_tables(cfg, "table.blacklist", "table.exclude.list"))
-        return sorted(n for n in names if n not in excluded)
-
-    def task_class(self) -> type[Task]:
-        return SqlPollSourceTask
-
-    def task_configs(self, max_tasks: int) -> list[dict[str, str]]:
-        if parse_sql_config(self._config)["query"]:
-            return [dict(self._config)]
-        count = max(1, min(max_tasks, len(self._tables)))
-        return [{**self._config, "tables": ",".join(self._tables[i::count])}
-                for i in range(count)]  # fmt: skip
-
-    def stop(self) -> None:
-        self._stopping.set()
-        monitor, self._monitor = self._monitor, None
-        if monitor is not None:
-            monitor.join(timeout=5)
 
 
 class SqlPollSourceTask(SourceTask):
@@ -358,3 +269,76 @@ class SqlPollSourceTask(SourceTask):
         if self._engine is not None:
             self._engine.dispose()
             self._engine = None
+
+
+class SqlPollSourceConnector(ConfiguredConnector, SourceConnector):
+    """Lists the tables and spreads them over the tasks (a query gets one task).
+
+    Copying every table (no table list), it lists them again every
+    ``table.poll.interval.ms`` and asks the runtime for new task configurations when tables
+    appear or disappear, as the JDBC source does.
+    """
+
+    CONFIG_DEF = CONFIG_DEF
+    TASK_CLASS = SqlPollSourceTask
+    VERSION = VERSION
+    check_config = staticmethod(_check_sql)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._tables: list[str] = []
+        self._stopping = threading.Event()
+        self._monitor: threading.Thread | None = None
+
+    def start(self, config: Mapping[str, str]) -> None:
+        cfg = self.parse_config(config)
+        self._config = dict(config)
+        self._tables = _tables(cfg, "table.whitelist", "table.include.list")
+        if not cfg["query"] and not self._tables:
+            self._tables = self._list_tables(cfg)
+            self._stopping.clear()
+            self._monitor = threading.Thread(target=self._watch_tables, args=(cfg,),
+                                             name="sql-poll-tables", daemon=True)  # fmt: skip
+            self._monitor.start()
+
+    def _watch_tables(self, cfg: Mapping[str, Any]) -> None:
+        """Reconfigure the tasks when the set of tables changes."""
+        while not self._stopping.wait(cfg["table.poll.interval.ms"] / 1000):
+            try:
+                tables = self._list_tables(cfg)
+            except ConnectError as exc:
+                log.warning("Listing the tables of %s failed: %s", cfg["connection.url"], exc)
+                continue
+            if tables != self._tables and not self._stopping.is_set():
+                log.info("Tables changed (%s -> %s); reconfiguring", self._tables, tables)
+                self._tables = tables
+                if self.context is not None:
+                    self.context.request_task_reconfiguration()
+
+    @staticmethod
+    def _list_tables(cfg: Mapping[str, Any]) -> list[str]:
+        engine = make_engine(cfg)
+        try:
+            names = inspect(engine).get_table_names(schema=cfg["schema.pattern"])
+        except SQLAlchemyError as exc:
+            raise _db_error(exc, "Listing the tables failed") from exc
+        finally:
+            engine.dispose()
+        excluded = set(_tables(cfg, "table.blacklist", "table.exclude.list"))
+        return sorted(n for n in names if n not in excluded)
+
+    def task_configs(self, max_tasks: int) -> list[dict[str, str]]:
+        if self.parse_config(self._config)["query"]:
+            return [dict(self._config)]
+        count = max(1, min(max_tasks, len(self._tables)))
+        return [{**self._config, "tables": ",".join(self._tables[i::count])}
+                for i in range(count)]  # fmt: skip
+
+    def stop(self) -> None:
+        self._stopping.set()
+        monitor, self._monitor = self._monitor, None
+        if monitor is not None:
+            monitor.join(timeout=5)
+
+
+parse_sql_config = SqlPollSourceConnector.parse_config

@@ -13,6 +13,7 @@ from connectors.api import (
     ConfigError,
     OffsetStorageReader,
     RetriableError,
+    SinkConnector,
     SinkRecord,
     SinkTaskContext,
     SourceTaskContext,
@@ -131,6 +132,23 @@ def test_jsonl_sink_writes_and_flushes(tmp_path: Path) -> None:
 def test_other_doc_snippets_run() -> None:
     blocks = re.findall(r"```python\n(.*?)```", DOC.read_text(), re.S)
     for block in blocks:
-        if block.startswith("# my_pkg/plugins.py"):
+        if block.startswith(("# my_pkg/plugins.py", "# jsonl_sink_declared.py")):
             continue
         exec(compile(block, str(DOC), "exec"), {})
+
+
+def test_declared_connector_validates_caps_and_copies() -> None:
+    jsonl = doc_module("# jsonl_sink.py")
+    blocks = re.findall(r"```python\n(.*?)```", DOC.read_text(), re.S)
+    source = next(b for b in blocks if b.startswith("# jsonl_sink_declared.py"))
+    exec(compile(source, str(DOC), "exec"), jsonl.__dict__)  # builds on the jsonl_sink example
+    connector = jsonl.JsonLinesSinkConnector()
+    assert isinstance(connector, SinkConnector)
+    assert connector.task_class() is jsonl.JsonLinesSinkTask
+    assert connector.version() == "1.0.0" and connector.config_def() is jsonl.CONFIG
+    bad = {v.name: v.errors for v in connector.validate({"path": "out.txt"})}
+    assert bad == {"path": ["Name the file *.jsonl so readers know its format."]}
+    with pytest.raises(ConfigError, match=r"path: Name the file \*\.jsonl"):
+        connector.start({"path": "out.txt"})
+    connector.start({"path": "out.jsonl"})
+    assert connector.task_configs(4) == [{"path": "out.jsonl"}]
