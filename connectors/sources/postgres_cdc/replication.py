@@ -128,14 +128,7 @@ class ReplicationConnection:
                     start, end, _ = _XLOG.unpack_from(msg, 1)
                     self.received_lsn = max(self.received_lsn, end)
                     return XLogData(start, end, msg[25:])
-                if msg[:1] == b"k":
-                    end, _, reply = _KEEPALIVE.unpack_from(msg, 1)
-                    self.received_lsn = max(self.received_lsn, end)
-                    if self.idle and end > self.flushed_lsn:
-                        self.flushed_lsn = end
-                        reply = 1
-                    if reply:
-                        self.send_status(force=True)
+                self._keepalive(msg)
                 continue
             if size < 0:
                 res = self.pg.get_result()
@@ -149,6 +142,47 @@ class ReplicationConnection:
                 return None
             select.select([self.pg.socket], [], [], min(left, 1.0))
             consumed = False
+
+    def read_many(self, timeout: float, limit: int) -> list[XLogData]:
+        """Up to ``limit`` payloads: waits ``timeout`` for the first, then takes what is buffered.
+
+        One call per batch instead of per message: the per-message work is a tight loop.
+        """
+        first = self.read(timeout)
+        if first is None:
+            return []
+        out = [first]
+        get = self.pg.get_copy_data
+        unpack = _XLOG.unpack_from
+        consumed = False
+        end = first.wal_end
+        while len(out) < limit:
+            size, data = get(1)
+            if size > 0:
+                msg = bytes(data)
+                if msg[0] == 0x77:  # 'w'
+                    start, end, _ = unpack(msg, 1)
+                    out.append(XLogData(start, end, msg[25:]))
+                else:
+                    self._keepalive(msg)
+            elif size == 0 and not consumed:
+                self.pg.consume_input()
+                consumed = True
+            else:
+                break  # nothing buffered (or the stream ended: the next read() reports it)
+        self.received_lsn = max(self.received_lsn, end)
+        return out
+
+    def _keepalive(self, msg: bytes) -> None:
+        if msg[:1] != b"k":
+            return
+        end, _, reply = _KEEPALIVE.unpack_from(msg, 1)
+        self.received_lsn = max(self.received_lsn, end)
+        if self.idle and end > self.flushed_lsn:
+            self.flushed_lsn = end
+            reply = 1
+        if reply:
+            self.send_status(force=True)
 
     def confirm(self, lsn: int) -> None:
         """Report ``lsn`` as flushed: the slot's confirmed position may move up to it."""

@@ -269,11 +269,12 @@ class PostgresCdcTask(SourceTask):
         filtered = self.incremental.filter
         repl.idle = self._idle()
         while len(out) < limit:
-            data = repl.read(timeout)
-            if data is None:
+            batch = repl.read_many(timeout, limit - len(out))
+            if not batch:
                 break
             timeout = 0.0
-            out.extend(filtered(handle(data)) if signals else handle(data))
+            for data in batch:
+                out.extend(filtered(handle(data)) if signals else handle(data))
         repl.send_status()
         if out:
             self._events += len(out)
