@@ -135,12 +135,21 @@ def _time_us(text: str) -> int:
 def _timestamp_us(text: str) -> int | None:
     if "infinity" in text:
         return None
-    value = dt.datetime.fromisoformat(text.replace(" BC", ""))
+    value = dt.datetime.fromisoformat(text)  # BC dates fail here: Python has no year 0
     delta = value - _EPOCH
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
 def _zoned_timestamp(text: str) -> str | None:
+    """Timestamptz text -> ISO-8601 UTC with minimal fraction digits (Debezium's format).
+
+    Our sessions run with TimeZone=UTC, so PostgreSQL already prints UTC (``+00``): that
+    common case is rewritten as a string; anything else goes through datetime.
+    """
+    if text.endswith("+00") and len(text) >= 22 and text[10] == " " and text[4] == "-":
+        base = text[:19]
+        frac = text[20:-3].rstrip("0") if text[19:20] == "." else ""
+        return f"{base[:10]}T{base[11:]}.{frac}Z" if frac else f"{base[:10]}T{base[11:]}Z"
     if "infinity" in text:
         return None
     value = dt.datetime.fromisoformat(text).astimezone(dt.UTC)
@@ -233,7 +242,32 @@ class TypeMapper:
                     "%s: type %s is not supported; its values are sent as strings", where, name
                 )
             found = ColumnType(_opt(SchemaBuilder.string(), optional), str)
+        elif pg is not None and pg.name in _FALLIBLE:
+            found = ColumnType(found.schema, self._guarded(found, where), found.placeholder)
         return self._with_placeholder(found)
+
+    def _guarded(self, col: ColumnType, where: str) -> Convert:
+        """Wrap a converter so unrepresentable values never fail the task.
+
+        Year 10000, BC dates, numeric Infinity... become null (the type's zero when the column
+        is required), with one warning per column.
+        """
+        convert, schema, warned = col.convert, col.schema, self.catalog.warned
+        fallback: Any = None if schema.optional else _ZERO.get(schema.type)
+        if not schema.optional and schema.name == DecimalType.LOGICAL_NAME:
+            fallback = decimal.Decimal(0).scaleb(-int((schema.parameters or {})["scale"]))
+
+        def guarded(text: str) -> Any:
+            try:
+                return convert(text)
+            except (ValueError, ArithmeticError, OverflowError):
+                if where not in warned:
+                    warned.add(where)
+                    log.warning("%s: value %r cannot be represented; sent as %r", where, text,
+                                fallback)  # fmt: skip
+                return fallback
+
+        return guarded
 
     def _with_placeholder(self, col: ColumnType) -> ColumnType:
         ph = self.modes.placeholder
@@ -390,6 +424,11 @@ def _variable_scale(schema: Schema, text: str) -> Struct | None:
     scale, raw = _unscaled_bytes(decimal.Decimal(text))
     return Struct(schema, {"scale": scale, "value": raw})
 
+
+_FALLIBLE = frozenset(
+    {"numeric", "money", "date", "time", "timestamp", "timestamptz", "timetz", "interval"}
+)
+_ZERO: Mapping[Type, Any] = {Type.INT32: 0, Type.INT64: 0, Type.STRING: "", Type.FLOAT64: 0.0}
 
 _SIMPLE: Mapping[str, tuple[Type, str | None, Convert]] = {
     "int2": (Type.INT16, None, int),

@@ -116,3 +116,16 @@ def test_copy_text_format_escapes_and_nulls() -> None:
     data = b"1\ta\\tb\\nc\t\\N\n2\t\\\\x\\101\\x41\t\n"
     assert parse_copy_text(data) == [["1", "a\tb\nc", None], ["2", "\\xAA", ""]]
     assert parse_copy_text(b"") == []
+
+
+def test_unrepresentable_values_become_null_not_a_crash(caplog: pytest.LogCaptureFixture) -> None:
+    m = mapper()
+    m.catalog.types[1184] = PgType(1184, "timestamptz", "b")
+    m.catalog.types[1114] = PgType(1114, "timestamp", "b")
+    tstz = m.column(1184, -1, True, "t.ts")
+    assert tstz.convert("2024-01-02 01:04:05.120000+00") == "2024-01-02T01:04:05.12Z"
+    assert tstz.convert("12024-01-02 01:04:05+00") is None
+    assert m.column(1114, -1, False, "t.plain").convert("2024-01-01 00:00:00 BC") == 0
+    num = m.column(1700, (10 << 16 | 2) + 4, False, "t.n")
+    assert num.convert("Infinity") == decimal.Decimal("0.00")
+    assert "cannot be represented" in caplog.text
