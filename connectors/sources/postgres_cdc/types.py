@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import decimal
+import json
 import logging
 import re
 from collections.abc import Callable, Mapping
@@ -194,6 +195,19 @@ def _unscaled_bytes(value: decimal.Decimal) -> tuple[int, bytes]:
         scale = 0
     length = max(1, (unscaled.bit_length() + 8) // 8)
     return scale, unscaled.to_bytes(length, "big", signed=True)
+
+
+_HSTORE_PAIR = re.compile(r'"((?:[^"\\]|\\.)*)"=>(?:"((?:[^"\\]|\\.)*)"|NULL)')
+_UNESCAPE = re.compile(r"\\(.)")
+
+
+def hstore_json(text: str) -> str:
+    """Hstore text (``"a"=>"1", "b"=>NULL``) as a JSON object (hstore.handling.mode=json)."""
+    out: dict[str, str | None] = {}
+    for m in _HSTORE_PAIR.finditer(text):
+        key, value = m.group(1), m.group(2)
+        out[_UNESCAPE.sub(r"\1", key)] = None if value is None else _UNESCAPE.sub(r"\1", value)
+    return json.dumps(out)
 
 
 def parse_array(text: str, convert: Convert) -> list[Any]:
@@ -453,6 +467,7 @@ _SIMPLE: Mapping[str, tuple[Type, str | None, Convert]] = {
     "xml": (Type.STRING, "io.debezium.data.Xml", str),
     "uuid": (Type.STRING, "io.debezium.data.Uuid", str),
     "ltree": (Type.STRING, "io.debezium.data.Ltree", str),
+    "hstore": (Type.STRING, "io.debezium.data.Json", hstore_json),
     "timestamptz": (Type.STRING, "io.debezium.time.ZonedTimestamp", _zoned_timestamp),
     "timetz": (Type.STRING, "io.debezium.time.ZonedTime", _zoned_time),
 }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import decimal
+import json
 import logging
 
 import pytest
@@ -118,3 +119,20 @@ def test_decimal_double_mode(typed: PgDb) -> None:
     finally:
         task.stop()
     assert got is not None and got["n"] == 1234.5 and got["nv"] == 0.000123 and got["m"] == 12.34
+
+
+def test_hstore_as_json(pgdb: PgDb) -> None:
+    try:
+        pgdb.sql("CREATE EXTENSION IF NOT EXISTS hstore")
+    except Exception as exc:  # contrib not installed on this machine
+        pytest.skip(f"hstore extension unavailable: {exc}")
+    pgdb.sql("CREATE TABLE hs (id int PRIMARY KEY, h hstore)",
+             """INSERT INTO hs VALUES (1, 'a=>1, "b c"=>NULL')""")  # fmt: skip
+    task = pgdb.start(pgdb.config(table_include_list="public.hs"))
+    try:
+        (snap,) = poll_until(task, 1)
+    finally:
+        task.stop()
+    got = after(snap)
+    assert got is not None and json.loads(got["h"]) == {"a": "1", "b c": None}
+    assert snap.value.get("after").schema.field("h").schema.name == "io.debezium.data.Json"
