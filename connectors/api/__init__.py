@@ -44,7 +44,7 @@ from connectors.api.connector import (
     SourceTaskContext,
     Task,
 )
-from connectors.api.converter import Converter, HeaderConverter
+from connectors.api.converter import Converter, DataHeaderConverter, HeaderConverter
 from connectors.api.data import (
     DATE_NAME,
     DECIMAL_NAME,
@@ -109,6 +109,7 @@ __all__ = [
     "ConnectorContext",
     "Converter",
     "DataError",
+    "DataHeaderConverter",
     "Date",
     "Decimal",
     "ErrantRecordReporter",

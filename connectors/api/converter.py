@@ -67,3 +67,26 @@ class HeaderConverter(ABC):
     def close(self) -> None:
         """Release resources."""
         return
+
+
+class DataHeaderConverter(Converter, HeaderConverter):
+    """A converter that is also its own header converter: a header value is encoded as data.
+
+    Kafka's String, ByteArray and Json converters serve both roles this way (a header value
+    converts exactly as a record value of the same schema would), so the delegation lives
+    here once instead of in each of them.
+    """
+
+    def configure(self, configs: Mapping[str, Any], is_key: bool = False) -> None:
+        """Apply the sub-config; ``is_key`` is optional because a header converter omits it."""
+        return
+
+    def to_connect_header(self, topic: str, header_key: str, value: bytes | None) -> SchemaAndValue:
+        """Deserialise the header value as :meth:`to_connect_data` does record data."""
+        return self.to_connect_data(topic, value)
+
+    def from_connect_header(
+        self, topic: str, header_key: str, schema: Schema | None, value: Any
+    ) -> bytes | None:
+        """Serialise the header value as :meth:`from_connect_data` does record data."""
+        return self.from_connect_data(topic, schema, value)

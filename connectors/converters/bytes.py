@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from connectors.api import (
-    Converter,
     DataError,
-    HeaderConverter,
+    DataHeaderConverter,
     Headers,
     Schema,
     SchemaAndValue,
@@ -16,15 +14,11 @@ from connectors.api import (
 )
 
 
-class ByteArrayConverter(Converter, HeaderConverter):
+class ByteArrayConverter(DataHeaderConverter):
     """Passes bytes as they are; anything but BYTES (or no schema) is a DataError."""
 
     def version(self) -> str:
         return "1.0"
-
-    def configure(self, configs: Mapping[str, Any], is_key: bool = False) -> None:
-        """Nothing to configure: bytes pass through unchanged."""
-        return
 
     def from_connect_data(
         self, topic: str, schema: Schema | None, value: Any, headers: Headers | None = None
@@ -46,11 +40,3 @@ class ByteArrayConverter(Converter, HeaderConverter):
         self, topic: str, data: bytes | None, headers: Headers | None = None
     ) -> SchemaAndValue:
         return SchemaAndValue(Schema.OPTIONAL_BYTES_SCHEMA, None if data is None else bytes(data))
-
-    def to_connect_header(self, topic: str, header_key: str, value: bytes | None) -> SchemaAndValue:
-        return self.to_connect_data(topic, value)
-
-    def from_connect_header(
-        self, topic: str, header_key: str, schema: Schema | None, value: Any
-    ) -> bytes | None:
-        return self.from_connect_data(topic, schema, value)

@@ -15,9 +15,8 @@ import orjson
 from connectors.api import (
     ConfigDef,
     ConfigType,
-    Converter,
     DataError,
-    HeaderConverter,
+    DataHeaderConverter,
     Headers,
     Importance,
     Range,
@@ -79,7 +78,7 @@ class _Lru(OrderedDict[Any, Any]):
         return value
 
 
-class JsonConverter(Converter, HeaderConverter):
+class JsonConverter(DataHeaderConverter):
     """JSON with or without the schema/payload envelope; also usable as header converter."""
 
     def __init__(self) -> None:
@@ -170,11 +169,3 @@ class JsonConverter(Converter, HeaderConverter):
     def as_connect_schema(self, node: Mapping[str, Any]) -> Schema | None:
         """Parse the ``schema`` half of an envelope (Kafka's ``asConnectSchema``)."""
         return schema_from_json(node)
-
-    def to_connect_header(self, topic: str, header_key: str, value: bytes | None) -> SchemaAndValue:
-        return self.to_connect_data(topic, value)
-
-    def from_connect_header(
-        self, topic: str, header_key: str, schema: Schema | None, value: Any
-    ) -> bytes | None:
-        return self.from_connect_data(topic, schema, value)

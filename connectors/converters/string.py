@@ -9,9 +9,8 @@ from typing import Any
 from connectors.api import (
     ConfigDef,
     ConfigType,
-    Converter,
     DataError,
-    HeaderConverter,
+    DataHeaderConverter,
     Headers,
     Importance,
     Schema,
@@ -35,7 +34,7 @@ CONFIG_DEF = ConfigDef().define(
 )  # fmt: skip
 
 
-class StringConverter(Converter, HeaderConverter):
+class StringConverter(DataHeaderConverter):
     """Writes ``str(value)`` encoded; reads text back with an optional STRING schema."""
 
     def __init__(self) -> None:
@@ -73,14 +72,6 @@ class StringConverter(Converter, HeaderConverter):
         except UnicodeDecodeError as exc:
             msg = f"The data is not valid {self.encoding} text: {exc}."
             raise DataError(msg) from exc
-
-    def to_connect_header(self, topic: str, header_key: str, value: bytes | None) -> SchemaAndValue:
-        return self.to_connect_data(topic, value)
-
-    def from_connect_header(
-        self, topic: str, header_key: str, schema: Schema | None, value: Any
-    ) -> bytes | None:
-        return self.from_connect_data(topic, schema, value)
 
 
 def _to_text(value: Any) -> str:

@@ -295,3 +295,13 @@ def test_schemaless_map_with_non_string_keys_becomes_pairs() -> None:
     assert c.from_connect_data("t", None, {"m": {1: "a", 2: "b"}, "s": {"x": 1}}) == (
         b'{"m":[[1,"a"],[2,"b"]],"s":{"x":1}}'
     )
+
+
+def test_header_values_convert_like_record_data() -> None:
+    c = converter()
+    schema = SchemaBuilder.struct().name("x").field("id", Schema.INT32_SCHEMA).build()
+    value = Struct(schema, {"id": 7})
+    data = c.from_connect_header("t", "h", schema, value)
+    assert data == c.from_connect_data("t", schema, value)
+    assert c.to_connect_header("t", "h", data) == c.to_connect_data("t", data)
+    assert c.from_connect_header("t", "h", None, None) is None
