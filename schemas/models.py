@@ -8,7 +8,24 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
+
+_E = TypeVar("_E", bound=StrEnum)
+
+
+def _member(enum: type[_E], value: object, what: str, error: type[Exception]) -> _E:
+    """The member a client named (case-insensitive), or ``error`` listing the valid values.
+
+    Levels and modes are validated alike, so clients get the same message shape for both.
+    """
+    if isinstance(value, str):
+        try:
+            return enum(value.upper())
+        except ValueError:
+            pass
+    allowed = ", ".join(member.value for member in enum)
+    msg = f"Invalid {what} {value!r}. Valid values are: {allowed}."
+    raise error(msg)
 
 
 class SchemaType(StrEnum):
@@ -47,14 +64,7 @@ class CompatibilityLevel(StrEnum):
         """Validate a level given by a client (case-insensitive), raising 42203 otherwise."""
         from schemas.errors import InvalidCompatibilityLevelError
 
-        if isinstance(value, str):
-            try:
-                return cls(value.upper())
-            except ValueError:
-                pass
-        allowed = ", ".join(level.value for level in cls)
-        msg = f"Invalid compatibility level {value!r}. Valid values are: {allowed}."
-        raise InvalidCompatibilityLevelError(msg)
+        return _member(cls, value, "compatibility level", InvalidCompatibilityLevelError)
 
     @property
     def transitive(self) -> bool:
@@ -85,14 +95,7 @@ class Mode(StrEnum):
         """Validate a mode given by a client, raising 42204 otherwise."""
         from schemas.errors import InvalidModeError
 
-        if isinstance(value, str):
-            try:
-                return cls(value.upper())
-            except ValueError:
-                pass
-        allowed = ", ".join(m.value for m in cls)
-        msg = f"Invalid mode {value!r}. Valid values are: {allowed}."
-        raise InvalidModeError(msg)
+        return _member(cls, value, "mode", InvalidModeError)
 
 
 @dataclass(frozen=True, slots=True)
