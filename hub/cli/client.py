@@ -112,3 +112,24 @@ def echo_json(data: Any, *, pretty: bool = True) -> None:
     """Print JSON to stdout (indented for people, one line for pipes)."""
     option = orjson.OPT_INDENT_2 if pretty else 0
     click.echo(orjson.dumps(data, option=option).decode())
+
+
+def json_option(fn: F) -> F:
+    """Add ``--json``: print the REST API's reply instead of the command's own rendering."""
+    option = click.option(
+        "--json", "as_json", is_flag=True, help="Print the REST API's JSON instead."
+    )
+    return option(fn)
+
+
+def show(url: str, path: str, as_json: bool, render: Callable[[Any], None]) -> None:
+    """GET ``path`` and print it: the reply as JSON with ``--json``, else ``render(reply)``.
+
+    Every ``describe`` reads one resource and offers both views; this keeps them alike.
+    """
+    with HubClient(url) as hub:
+        reply = hub.json("GET", path)
+    if as_json:
+        echo_json(reply)
+    else:
+        render(reply)

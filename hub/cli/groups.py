@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
-from hub.cli.client import HubClient, echo_json, url_option
+from hub.cli.client import HubClient, json_option, show, url_option
 from hub.cli.records import parse_timestamp
 
 
@@ -24,15 +26,14 @@ def list_groups(url: str) -> None:
 
 @command.command("describe", epilog="\b\nExample:\n  hub groups describe search-indexer")
 @click.argument("group")
-@click.option("--json", "as_json", is_flag=True, help="Print the REST API's JSON instead.")
+@json_option
 @url_option
 def describe(group: str, as_json: bool, url: str) -> None:
     """Show GROUP's committed offset, end offset and lag per partition."""
-    with HubClient(url) as hub:
-        info = hub.json("GET", f"/consumer-groups/{group}")
-    if as_json:
-        echo_json(info)
-        return
+    show(url, f"/consumer-groups/{group}", as_json, _print_lag)
+
+
+def _print_lag(info: dict[str, Any]) -> None:
     click.echo(f"Group: {info['group_id']}  total lag: {info['total_lag']}")
     click.echo(f"  {'TOPIC':<30} {'PARTITION':>9} {'COMMITTED':>12} {'END':>12} {'LAG':>10}")
     for p in info["partitions"]:

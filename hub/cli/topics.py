@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from hub.cli.client import HubClient, echo_json, url_option
+from hub.cli.client import HubClient, json_option, show, url_option
 
 
 def parse_assignments(pairs: tuple[str, ...]) -> dict[str, str]:
@@ -87,16 +87,11 @@ def list_topics(internal: bool, url: str) -> None:
 
 @command.command("describe", epilog="\b\nExample:\n  hub topics describe orders --json")
 @click.argument("name")
-@click.option("--json", "as_json", is_flag=True, help="Print the REST API's JSON instead.")
+@json_option
 @url_option
 def describe(name: str, as_json: bool, url: str) -> None:
     """Show NAME's partitions (offsets, sizes) and effective configs."""
-    with HubClient(url) as hub:
-        topic = hub.json("GET", f"/topics/{name}")
-    if as_json:
-        echo_json(topic)
-    else:
-        print_topic(topic)
+    show(url, f"/topics/{name}", as_json, print_topic)
 
 
 @command.command(
