@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from connectors.api import ConfigDef, ConfigValue, SourceConnector, Task
-from connectors.sources.postgres_cdc.config import CONFIG_DEF
+from connectors.api import ConfigDef, ConfigError, ConfigValue, ConnectError, SourceConnector, Task
+from connectors.sources.postgres_cdc import database as db
+from connectors.sources.postgres_cdc.config import CONFIG_DEF, parse_config
 from connectors.sources.postgres_cdc.envelope import VERSION
 from connectors.sources.postgres_cdc.task import PostgresCdcTask
 
@@ -38,4 +39,26 @@ class PostgresCdcConnector(SourceConnector):
         self._config = {}
 
     def validate(self, config: Mapping[str, str]) -> list[ConfigValue]:
-        return CONFIG_DEF.validate(dict(config))
+        """Per-key checks, then (when they pass) a connection and the server checks.
+
+        Like Debezium's validation, a config that cannot connect, or a server without
+        wal_level=logical or a user without REPLICATION, is reported before it is saved.
+        """
+        values = CONFIG_DEF.validate(dict(config))
+        if any(v.errors for v in values):
+            return values
+        by_name = {v.name: v for v in values}
+        try:
+            cfg = parse_config(config)
+            conn = db.connect(cfg)
+        except (ConnectError, ConfigError) as exc:
+            by_name["database.hostname"].errors.append(str(exc))
+            return values
+        try:
+            db.check_server(conn, cfg["database.user"])
+        except ConnectError as exc:
+            key = "database.user" if "REPLICATION" in str(exc) else "database.hostname"
+            by_name[key].errors.append(str(exc))
+        finally:
+            conn.close()
+        return values

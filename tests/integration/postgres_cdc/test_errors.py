@@ -8,6 +8,7 @@ import pytest
 
 from connectors.api import ConfigError, ConnectError
 from connectors.sources.postgres_cdc.connector import PostgresCdcConnector
+from tests.fixtures.net import free_port
 from tests.fixtures.postgres import running_postgres
 from tests.integration.postgres_cdc.conftest import PgDb, key, make_db
 from tests.support.sdk_harness import poll_for, poll_until
@@ -94,3 +95,14 @@ def test_config_errors_name_the_keys() -> None:
     for name in ("database.hostname", "topic.prefix", "plugin.name", "slot.name"):
         assert name in text
     assert "pgoutput" in text
+
+
+def test_validate_connects_and_checks_the_server(pgdb: PgDb) -> None:
+    connector = PostgresCdcConnector()
+    ok = {v.name: v.errors for v in connector.validate(pgdb.config())}
+    assert not any(ok.values())
+    bad = {v.name: v.errors for v in connector.validate(pgdb.config(database_port=free_port()))}
+    assert "cannot reach PostgreSQL" in " ".join(bad["database.hostname"])
+    pgdb.sql("DROP ROLE IF EXISTS norep2", "CREATE ROLE norep2 LOGIN")
+    nrep = {v.name: v.errors for v in connector.validate(pgdb.config(database_user="norep2"))}
+    assert "REPLICATION" in " ".join(nrep["database.user"])
