@@ -15,6 +15,7 @@ from connectors.api import (
     SinkTask,
     Struct,
 )
+from tests.support.debezium import envelope, envelope_schema
 from tests.support.sdk_harness import HarnessSinkTaskContext
 
 PLACEHOLDER = "__debezium_unavailable_value"
@@ -76,16 +77,7 @@ SOURCE = (
     .field("table", Schema.OPTIONAL_STRING_SCHEMA)
     .build()
 )
-ENVELOPE = (
-    SchemaBuilder.struct()
-    .name("pg.public.items.Envelope")
-    .field("before", ROW)
-    .field("after", ROW)
-    .field("source", SOURCE)
-    .field("op", Schema.STRING_SCHEMA)
-    .field("ts_ms", Schema.OPTIONAL_INT64_SCHEMA)
-    .build()
-)
+ENVELOPE = envelope_schema("pg.public.items.Envelope", ROW, SOURCE)
 TOPIC = "pg.public.items"
 
 
@@ -119,8 +111,7 @@ class EventLog:
 
     def envelope(self, op: str, before: Struct | None, after: Struct | None) -> Struct:
         source = Struct(SOURCE).put("lsn", 1000 + self.offset * 8).put("table", "items")
-        env = Struct(ENVELOPE).put("op", op).put("source", source).put("ts_ms", 1)
-        return env.put("before", before).put("after", after)
+        return envelope(ENVELOPE, op, before, after, source, 1)
 
     def create(self, r: Struct, headers: dict[str, Any] | None = None) -> SinkRecord:
         return self._add(key(r.get("id")), self.envelope("c", None, r), ENVELOPE, headers)

@@ -4,6 +4,7 @@ import pytest
 
 from connectors.api import ConfigError, Headers, Schema, SchemaBuilder, SourceRecord, Struct
 from connectors.transforms.debezium import ExtractNewRecordState
+from tests.support.debezium import envelope, envelope_schema
 
 ROW = (
     SchemaBuilder.struct()
@@ -26,16 +27,7 @@ SOURCE = (
     .field("lsn", Schema.OPTIONAL_INT64_SCHEMA)
     .build()
 )
-ENVELOPE = (
-    SchemaBuilder.struct()
-    .name("dbserver1.inventory.customers.Envelope")
-    .field("before", ROW)
-    .field("after", ROW)
-    .field("source", SOURCE)
-    .field("op", Schema.STRING_SCHEMA)
-    .field("ts_ms", Schema.OPTIONAL_INT64_SCHEMA)
-    .build()
-)
+ENVELOPE = envelope_schema("dbserver1.inventory.customers.Envelope", ROW, SOURCE)
 KEY = (
     SchemaBuilder.struct()
     .name("dbserver1.inventory.customers.Key")
@@ -61,16 +53,9 @@ def source() -> Struct:
 
 
 def event(op: str, before: dict[str, Any] | None, after: dict[str, Any] | None) -> SourceRecord:
-    value = Struct(
-        ENVELOPE,
-        {
-            "before": Struct(ROW, before) if before else None,
-            "after": Struct(ROW, after) if after else None,
-            "source": source(),
-            "op": op,
-            "ts_ms": 222,
-        },
-    )
+    old = Struct(ROW, before) if before else None
+    new = Struct(ROW, after) if after else None
+    value = envelope(ENVELOPE, op, old, new, source(), 222)
     return SourceRecord(
         "dbserver1.inventory.customers", 0, KEY, Struct(KEY, {"id": 1}), ENVELOPE, value
     )
