@@ -50,6 +50,9 @@ class PostgresCdcConnector(SourceConnector):
         by_name = {v.name: v for v in values}
         try:
             cfg = parse_config(config)
+            # The runtime validates while holding its lock: never wait long for a dead host.
+            timeout = cfg.raw["database.connect.timeout.ms"]
+            cfg.raw["database.connect.timeout.ms"] = min(timeout, 5000)
             conn = db.connect(cfg)
         except (ConnectError, ConfigError) as exc:
             by_name["database.hostname"].errors.append(str(exc))
