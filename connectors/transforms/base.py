@@ -35,6 +35,17 @@ def define_replace_null(config: ConfigDef) -> ConfigDef:
     )  # fmt: skip
 
 
+def non_empty_list(hint: str) -> Callable[[str, Any], None]:
+    """A LIST validator refusing an empty list; ``hint`` tells the user what to list."""
+
+    def check(name: str, value: Any) -> None:
+        if not value:
+            msg = f"Empty list; {hint}"
+            raise ValueError(msg)
+
+    return check
+
+
 class SchemaCache:
     """A small LRU of derived schemas (Kafka keeps 16), so each input schema is rebuilt once."""
 

@@ -21,6 +21,7 @@ from connectors.transforms.base import (
     KeyValueTransform,
     define_replace_null,
     field_value,
+    non_empty_list,
     require_map,
     require_struct,
 )
@@ -28,14 +29,11 @@ from connectors.transforms.base import (
 FIELDS, FIELD = "fields", "field"
 
 
-def _non_empty_list(name: str, value: Any) -> None:
-    if not value:
-        msg = "Empty list; name at least one field"
-        raise ValueError(msg)
+_NON_EMPTY = non_empty_list("name at least one field")
 
 
 VALUE_TO_KEY_CONFIG = define_replace_null(
-    ConfigDef().define(FIELDS, ConfigType.LIST, validator=_non_empty_list,
+    ConfigDef().define(FIELDS, ConfigType.LIST, validator=_NON_EMPTY,
                        importance=Importance.HIGH,
                        documentation="Value fields to extract as the record key.")
 )  # fmt: skip

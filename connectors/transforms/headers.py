@@ -25,6 +25,7 @@ from connectors.transforms.base import (
     copy_struct_basics,
     define_replace_null,
     field_value,
+    non_empty_list,
     require_map,
     require_struct,
 )
@@ -33,17 +34,14 @@ FIELDS, HEADERS, OPERATION = "fields", "headers", "operation"
 HEADER, VALUE_LITERAL = "header", "value.literal"
 
 
-def _non_empty_list(name: str, value: Any) -> None:
-    if not value:
-        msg = "Empty list; give at least one name"
-        raise ValueError(msg)
+_NON_EMPTY = non_empty_list("give at least one name")
 
 
 HEADER_FROM_CONFIG = define_replace_null(
     ConfigDef()
-    .define(FIELDS, ConfigType.LIST, validator=_non_empty_list, importance=Importance.HIGH,
+    .define(FIELDS, ConfigType.LIST, validator=_NON_EMPTY, importance=Importance.HIGH,
             documentation="Key/value fields whose values go into headers.")
-    .define(HEADERS, ConfigType.LIST, validator=_non_empty_list, importance=Importance.HIGH,
+    .define(HEADERS, ConfigType.LIST, validator=_NON_EMPTY, importance=Importance.HIGH,
             documentation="Header names, one per entry of 'fields', in the same order.")
     .define(OPERATION, ConfigType.STRING, validator=ValidString.in_("move", "copy"),
             importance=Importance.HIGH,
@@ -155,7 +153,7 @@ class InsertHeader(Transformation[ConnectRecord]):
 
 
 DROP_HEADERS_CONFIG = ConfigDef().define(
-    HEADERS, ConfigType.LIST, validator=_non_empty_list, importance=Importance.HIGH,
+    HEADERS, ConfigType.LIST, validator=_NON_EMPTY, importance=Importance.HIGH,
     documentation="Names of the headers to remove.",
 )  # fmt: skip
 

@@ -26,6 +26,7 @@ from connectors.transforms.base import (
     KeyValueTransform,
     define_replace_null,
     field_value,
+    non_empty_list,
     require_map,
     require_struct,
 )
@@ -35,15 +36,12 @@ PURPOSE = "mask fields"
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
-def _non_empty_list(name: str, value: Any) -> None:
-    if not value:
-        msg = "Empty list; name at least one field to mask"
-        raise ValueError(msg)
+_NON_EMPTY = non_empty_list("name at least one field to mask")
 
 
 CONFIG_DEF = define_replace_null(
     ConfigDef()
-    .define(FIELDS, ConfigType.LIST, validator=_non_empty_list, importance=Importance.HIGH,
+    .define(FIELDS, ConfigType.LIST, validator=_NON_EMPTY, importance=Importance.HIGH,
             documentation="Fields whose values are masked.")
     .define(REPLACEMENT, ConfigType.STRING, None, NonEmptyString(), Importance.LOW,
             "Value to write instead of the type's empty value; converted to each field's "

@@ -12,6 +12,7 @@ from connectors.transforms.fields import (
 )
 from connectors.transforms.filter import Filter
 from connectors.transforms.headers import DropHeaders, HeaderFromKey, HeaderFromValue, InsertHeader
+from connectors.transforms.mask_field import MaskFieldValue
 from connectors.transforms.schema_metadata import SetSchemaMetadataValue
 from tests.unit.connectors.transforms.helpers import configured, value_record
 
@@ -141,3 +142,25 @@ def test_set_schema_metadata() -> None:
         t.apply(value_record({"id": 1}))
     with pytest.raises(ConfigError, match="Neither"):
         configured(SetSchemaMetadataValue)
+
+
+@pytest.mark.parametrize(
+    ("transform", "configs", "key", "hint"),
+    [
+        (ValueToKey, {"fields": ""}, "fields", "name at least one field"),
+        (
+            HeaderFromValue,
+            {"fields": "", "headers": "h", "operation": "copy"},
+            "fields",
+            "give at least one name",
+        ),
+        (DropHeaders, {"headers": ""}, "headers", "give at least one name"),
+        (MaskFieldValue, {"fields": ""}, "fields", "name at least one field to mask"),
+    ],
+)
+def test_empty_name_lists_are_refused_with_a_hint(
+    transform: Any, configs: dict[str, str], key: str, hint: str
+) -> None:
+    with pytest.raises(ConfigError) as exc:
+        transform().configure(configs)
+    assert exc.value.errors[key] == [f"Invalid value  for configuration {key}: Empty list; {hint}"]
