@@ -4,7 +4,6 @@ retries, per-item errors, auth and TLS."""
 
 from __future__ import annotations
 
-import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from connectors.sinks.elasticsearch.task import ElasticsearchSinkTask
 from tests.fixtures.es_server import EsTestServer, running_es_server
 from tests.fixtures.net import free_port
 from tests.integration.sinks.support import EventLog, dead_letters, row, start_task
+from tests.support.tls import self_signed_certificate
 
 
 def _task(url: str, *, tolerate: bool = True, **config: str) -> ElasticsearchSinkTask:
@@ -197,13 +197,7 @@ def test_auth_basic_api_key_bearer(config: dict[str, str], ok: bool) -> None:
 
 
 def test_https_with_a_ca_file(tmp_path: Path) -> None:
-    cert, key = tmp_path / "es.crt", tmp_path / "es.key"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
-         "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
-         "-keyout", str(key), "-out", str(cert)],
-        check=True, capture_output=True, timeout=60,
-    )  # fmt: skip
+    cert, key = self_signed_certificate(tmp_path, "es")
     with running_es_server(tls=(str(cert), str(key))) as server:
         task = _task(server.url, **{"elastic.https.ssl.ca.file": str(cert)})
         task.put([_rec("tls", 1, {"a": 1}, 0)])

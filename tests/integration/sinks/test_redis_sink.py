@@ -3,7 +3,6 @@ transactions, dead-lettered records, retries through outages, ACL, TLS and Redis
 
 from __future__ import annotations
 
-import subprocess
 import threading
 import time
 from collections.abc import Callable
@@ -27,6 +26,7 @@ from tests.integration.sinks.support import (
     row,
     start_task,
 )
+from tests.support.tls import self_signed_certificate
 
 RedisFactory = Callable[..., RedisServer]
 
@@ -230,19 +230,8 @@ def test_acl_user_and_password(redis_server: RedisFactory) -> None:
         bad.put([_plain("t", 1, "v")])
 
 
-def _certificates(directory: Path) -> tuple[Path, Path]:
-    cert, key = directory / "server.crt", directory / "server.key"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
-         "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
-         "-keyout", str(key), "-out", str(cert)],
-        check=True, capture_output=True, timeout=60,
-    )  # fmt: skip
-    return cert, key
-
-
 def test_tls_with_a_ca_file(redis_server: RedisFactory, tmp_path: Path) -> None:
-    cert, key = _certificates(tmp_path)
+    cert, key = self_signed_certificate(tmp_path, "server")
     from tests.fixtures.net import free_port
 
     tls_port = free_port()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -23,14 +22,6 @@ from connectors.sources.http_ingest import (
 from tests.support.sdk_harness import ack, poll_until, start_source_task
 
 BASE = {"ingest.source": "web", "topic": "activity", "poll.wait.ms": "5"}
-
-
-@pytest.fixture
-def tasks() -> Iterator[list[SourceTask]]:
-    started: list[SourceTask] = []
-    yield started
-    for task in started:
-        task.stop()
 
 
 def _start(tasks: list[SourceTask], **config: str) -> SourceTask:

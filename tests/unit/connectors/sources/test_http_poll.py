@@ -106,14 +106,6 @@ def api() -> Iterator[tuple[Api, str]]:
     server.server_close()
 
 
-@pytest.fixture
-def tasks() -> Iterator[list[SourceTask]]:
-    started: list[SourceTask] = []
-    yield started
-    for task in started:
-        task.stop()
-
-
 def _items(n: int, start: int = 0, ts: str | None = None) -> list[dict[str, Any]]:
     return [
         {"id": i, "updated_at": ts or f"2024-01-01T00:00:{i:02d}Z"} for i in range(start, start + n)
