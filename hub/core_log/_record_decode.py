@@ -12,7 +12,9 @@ Two strategies, both giving identical results:
   varints the continuation bits must match.  Those checks are C-speed
   ``bytes`` slicing and comparison, not Python loops.
 * **Plain loop.** Anything else (headers, varying sizes) is decoded record by
-  record with table-driven varints.
+  record with table-driven varints.  The one- and two-byte length cases are
+  written out in each loop rather than calling :func:`_read_bytes`: measured,
+  a call per key and value made that step ~1.6x slower, hence the repetition.
 """
 
 from __future__ import annotations
