@@ -132,7 +132,6 @@ class ChangeStream:
         self.s = settings
         self.shape_for = shape_for
         self.relations: dict[int, TableShape | None] = {}
-        self.relation_names: dict[int, str] = {}
         self.tx: _Tx | None = None
         self.position = position
         self.tracker = DurabilityTracker()
@@ -172,7 +171,6 @@ class ChangeStream:
 
     def _relation(self, msg: Message, x: XLogData) -> list[SourceRecord]:
         self.relations[msg["relid"]] = self.shape_for(msg)
-        self.relation_names[msg["relid"]] = f"{msg['namespace']}.{msg['name']}"
         return []
 
     def _offset(self, tx: _Tx, lsn: int) -> dict[str, Any]:
