@@ -162,11 +162,24 @@ def ensure_publication(
         )
         raise ConnectError(msg)
     if mode == "all_tables":
-        conn.execute(sql.SQL("CREATE PUBLICATION {} FOR ALL TABLES").format(ident))
+        conn.execute(sql.SQL("CREATE PUBLICATION {} FOR ALL TABLES{}").format(ident, _root(conn)))
     elif mode == "filtered" and tables:
-        conn.execute(sql.SQL("CREATE PUBLICATION {} FOR TABLE {}").format(ident, idents))
+        conn.execute(
+            sql.SQL("CREATE PUBLICATION {} FOR TABLE {}{}").format(ident, idents, _root(conn))
+        )
     else:
         conn.execute(sql.SQL("CREATE PUBLICATION {}").format(ident))
+
+
+def _root(conn: psycopg.Connection[Any]) -> sql.SQL:
+    """Publish partitions' changes as their partitioned table's (PG 13+), as the snapshot does.
+
+    Without it a change to ``orders_2024`` arrives as that partition, outside an include
+    list naming ``public.orders``, and on a different topic than the snapshot's rows.
+    """
+    if conn.info.server_version >= 130000:
+        return sql.SQL(" WITH (publish_via_partition_root = true)")
+    return sql.SQL("")
 
 
 @dataclass(frozen=True)

@@ -142,3 +142,22 @@ def test_transaction_metadata_and_logical_messages(pgdb: PgDb) -> None:
         assert msg.value.get("op") == "m" and msg.value.get("message").get("content") == b"hi"
     finally:
         task.stop()
+
+
+def test_partitioned_table_events_use_the_root_table(pgdb: PgDb) -> None:
+    pgdb.sql(
+        "CREATE TABLE orders (id int, region text, PRIMARY KEY (id, region)) "
+        "PARTITION BY LIST (region)",
+        "CREATE TABLE orders_eu PARTITION OF orders FOR VALUES IN ('eu')",
+        "CREATE TABLE orders_us PARTITION OF orders FOR VALUES IN ('us')",
+        "INSERT INTO orders VALUES (1, 'eu')",
+    )
+    task = pgdb.start(pgdb.config(table_include_list="public.orders"))
+    try:
+        (snap,) = poll_until(task, 1)
+        pgdb.sql("INSERT INTO orders VALUES (2, 'us')")
+        (created,) = poll_until(task, 1)
+    finally:
+        task.stop()
+    assert snap.topic == created.topic == "srv.public.orders"
+    assert key(created) == {"id": 2, "region": "us"}
