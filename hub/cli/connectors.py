@@ -14,7 +14,7 @@ from typing import Any
 import click
 import orjson
 
-from hub.cli.client import HubClient, echo_json, url_option
+from hub.cli.client import HubClient, echo_json, json_option, show, url_option
 
 BAR_WIDTH = 30
 
@@ -25,11 +25,14 @@ def command() -> None:
 
 
 @command.command("list", epilog="\b\nExample:\n  hub connectors list")
+@json_option
 @url_option
-def list_connectors(url: str) -> None:
+def list_connectors(as_json: bool, url: str) -> None:
     """One line per connector: name, type, connector state, task states."""
-    with HubClient(url) as hub:
-        expanded = hub.json("GET", "/connectors?expand=status")
+    show(url, "/connectors?expand=status", as_json, _render_list)
+
+
+def _render_list(expanded: dict[str, Any]) -> None:
     for name, entry in sorted(expanded.items()):
         status = entry["status"]
         tasks = ",".join(f"{t['id']}:{t['state']}" for t in status["tasks"]) or "-"
@@ -125,7 +128,7 @@ def _show_status(hub: HubClient, name: str) -> bool:
     "  hub connectors status pg-orders --watch     # until the snapshot is done",
 )
 @click.argument("name")
-@click.option("--json", "as_json", is_flag=True, help="Print the REST API's JSON instead.")
+@json_option
 @click.option("--watch", is_flag=True, help="Refresh every second while work is in progress.")
 @url_option
 def status(name: str, as_json: bool, watch: bool, url: str) -> None:

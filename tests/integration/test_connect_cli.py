@@ -83,3 +83,7 @@ def test_status_shows_the_progress_a_task_reports(hub_url: str) -> None:
     assert "[##############################] 100% counting 4/4 records" in _hub(
         hub_url, "status", "prog"
     )
+
+
+def test_list_as_json(hub_url: str) -> None:
+    assert orjson.loads(_hub(hub_url, "list", "--json")) == {}
