@@ -133,3 +133,15 @@ def show(url: str, path: str, as_json: bool, render: Callable[[Any], None]) -> N
         echo_json(reply)
     else:
         render(reply)
+
+
+def partitions_option(help_text: str) -> Callable[[F], F]:
+    """Add repeatable ``-p/--partition`` (a tuple ``partitions``; empty means every partition)."""
+    return click.option(
+        "-p",
+        "--partition",
+        "partitions",
+        multiple=True,
+        type=click.IntRange(min=0),
+        help=help_text,
+    )

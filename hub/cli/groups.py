@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from hub.cli.client import HubClient, json_option, show, url_option
+from hub.cli.client import HubClient, json_option, partitions_option, show, url_option
 from hub.cli.records import parse_timestamp
 
 
@@ -60,14 +60,7 @@ Examples:
 @click.option("--to-latest", "to", flag_value="latest", help="Next record to be written.")
 @click.option("--to-offset", type=click.IntRange(min=0), help="This offset.")
 @click.option("--to-timestamp", metavar="MS|ISO-8601", help="First record at/after this time.")
-@click.option(
-    "-p",
-    "--partition",
-    "partitions",
-    multiple=True,
-    type=click.IntRange(min=0),
-    help="Only these partitions; repeatable (default: all).",
-)
+@partitions_option("Only these partitions; repeatable (default: all).")
 @url_option
 def reset(
     group: str,

@@ -19,7 +19,7 @@ from typing import IO, Any
 import click
 import orjson
 
-from hub.cli.client import HubClient, HubRequestError, url_option
+from hub.cli.client import HubClient, HubRequestError, partitions_option, url_option
 from hub.cli.topics import parse_assignments
 
 PRODUCE_EXAMPLES = """\b
@@ -340,14 +340,7 @@ class ConsumeOptions:
 
 @click.command("consume", epilog=CONSUME_EXAMPLES)
 @click.argument("topic")
-@click.option(
-    "-p",
-    "--partition",
-    "partitions",
-    multiple=True,
-    type=click.IntRange(min=0),
-    help="Partition to read; repeatable (default: all).",
-)
+@partitions_option("Partition to read; repeatable (default: all).")
 @click.option(
     "--from",
     "start",
