@@ -263,9 +263,12 @@ def _redis_round_trip(
             cpu_produced = cpu()
             consume_s, total, last = redis_peer.consume(client, len(data))
             cpu_consumed = cpu()
+            peer = redis_peer.describe_client(client)
         finally:
             client.close()
     log_side.check_consumed("Redis", total, last, data)
+    if not any(line.startswith("Redis peer:") for line in report.durability):
+        report.durability.append(peer)
     report.add(REDIS_PRODUCE, "rec/s", len(data) / produce_s)
     report.add(REDIS_CONSUME, "rec/s", len(data) / consume_s)
     return cpu_produced - cpu_start, cpu_consumed - cpu_produced

@@ -105,6 +105,21 @@ class RedisServer:
             self.process.communicate()
 
 
+def describe_client(client: Any) -> str:
+    """Server version, client library and reply parser: what the peer's figures depend on most."""
+    import redis
+    from redis.utils import HIREDIS_AVAILABLE
+
+    server = client.info("server").get("redis_version", "?")
+    if HIREDIS_AVAILABLE:
+        import hiredis
+
+        parser = f"the hiredis {hiredis.__version__} C parser"
+    else:
+        parser = "its pure-Python parser (pip install hiredis for the peer at its best)"
+    return f"Redis peer: redis-server {server}, redis-py {redis.__version__} with {parser}"
+
+
 def produce(client: Any, records: Sequence[KeyValue], batch_size: int) -> float:
     """XADD every record (fields k and v) through pipelines of ``batch_size``; return seconds."""
     start = time.perf_counter()

@@ -97,3 +97,4 @@ def test_tiny_run_with_redis_has_ratios(tmp_path) -> None:
     ):
         assert report.figures[name].median > 0, name
     assert any(line.startswith("Redis: appendonly yes") for line in report.durability)
+    assert any(line.startswith("Redis peer: redis-server ") for line in report.durability)
