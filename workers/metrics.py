@@ -35,6 +35,7 @@ class TaskMetrics:
     failed: Counter
     dlq: Counter
     batch_seconds: Histogram
+    retries: Counter
 
 
 class _Scraped(Collector):
@@ -102,6 +103,12 @@ class ConnectMetrics:
             registry=r,
             buckets=(0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5),
         )
+        self._retries = Counter(
+            PREFIX + "retries",
+            "Back-offs after a retriable failure of put, flush or poll (the batch is redelivered)",
+            LABELS,
+            registry=r,
+        )
         r.register(_Scraped(states, lags))
 
     def task(self, connector: str, task: int) -> TaskMetrics:
@@ -112,11 +119,19 @@ class ConnectMetrics:
             self._failed.labels(*labels),
             self._dlq.labels(*labels),
             self._batch.labels(*labels),
+            self._retries.labels(*labels),
         )
 
     def remove(self, connector: str, task: int) -> None:
         labels = (connector, str(task))
-        for metric in (self._polled, self._written, self._failed, self._dlq, self._batch):
+        for metric in (
+            self._polled,
+            self._written,
+            self._failed,
+            self._dlq,
+            self._batch,
+            self._retries,
+        ):
             try:
                 metric.remove(*labels)
             except KeyError:

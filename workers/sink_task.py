@@ -6,14 +6,17 @@ in order per partition. Offsets are committed only after ``pre_commit``/``flush`
 for everything put (at-least-once). With no data the task long-polls the log (it waits on
 the partition's condition variable, no busy loop).
 
-A ``put`` that fails for a non-retriable reason under ``errors.tolerance=all`` is retried
-record by record, so only the poison record goes to the dead letter queue and the records
-after it are still delivered.
+A ``put`` that raises :class:`~connectors.api.RetriableError` is put again, same records,
+after a backoff, until it succeeds (the destination is down; nothing goes to the DLQ). A
+``put`` that fails for another reason under ``errors.tolerance=all`` is bisected until the
+poison record(s) are alone, so only those go to the dead letter queue and the records
+after them are still delivered.
 """
 
 from __future__ import annotations
 
 import bisect
+import contextlib
 import logging
 import re
 import time
@@ -22,6 +25,7 @@ from concurrent.futures import Future
 from typing import Any
 
 from connectors.api import (
+    ConnectError,
     ErrantRecordReporter,
     Headers,
     RecordProducer,
@@ -45,6 +49,7 @@ from workers.errors import (
     class_name,
 )
 from workers.producer import LogRecordProducer
+from workers.retry import Interrupted
 from workers.states import TargetState
 from workers.task import TaskListener, TaskSetup, WorkerTask
 
@@ -144,6 +149,8 @@ class WorkerSinkTask(WorkerTask):
         self._raw_index: dict[tuple[str, int, int], tuple[Any, Any, Any]] | None = None
         self._ahead: dict[TopicPartition, Chunk] = {}
         self._producer: LogRecordProducer | None = None
+        self._put_retry = self.retry_streak("put")
+        self._flush_retry = self.retry_streak("flush")
 
     def initialize(self) -> None:
         task = self.setup.task_class()
@@ -296,7 +303,11 @@ class WorkerSinkTask(WorkerTask):
         metrics.polled.inc(total)
         self._fetched, self._raw_index = fetched, None
         if records:
-            self._put(records)
+            try:
+                self._put(records)
+            except Interrupted:  # paused/stopped in a backoff: read the batch again later
+                self._fetched, self._raw_index = [], None
+                return
             metrics.written.inc(len(records))
         for tp, chunk in fetched:
             self.positions[tp] = chunk.offsets[-1] + 1
@@ -384,25 +395,44 @@ class WorkerSinkTask(WorkerTask):
         return apply_chain(self.operator, p.chain, record, context)[0]
 
     def _put(self, records: list[SinkRecord]) -> None:
+        """Put a batch until the sink takes it; isolate poison records under tolerance all.
+
+        A :class:`RetriableError` means "the destination cannot take this now": the same
+        records are put again after a backoff, for as long as it takes (Kafka's rule), and
+        never go to the DLQ. Any other failure is about the data: with ``errors.tolerance=
+        all`` the batch is bisected until the failing record(s) are alone, and only those
+        are reported; with ``none`` the task fails.
+        """
         task = self.task
         assert task is not None
-        try:
-            self.operator.retry(lambda: task.put(records))
-            return
-        except Exception as exc:
-            if not self.setup.errors.tolerance_all:
-                self.setup.metrics.failed.inc()
-                msg = (
-                    "Tolerance exceeded in error handler at stage TASK_PUT "
-                    f"({type(task).__name__}): {type(exc).__name__}: {exc}"
-                )
-                raise ToleranceExceeded(msg) from exc
-            if len(records) == 1:
-                self.setup.metrics.failed.inc()
-                self.report_put_failure(records[0], exc)
+        while True:
+            try:
+                task.put(records)
+            except Exception as exc:
+                if isinstance(exc, ConnectError) and exc.retriable:
+                    self._put_retry.backoff(exc)  # raises Interrupted on pause/stop
+                    continue
+                self._put_retry.succeeded()
+                self._put_failed(records, exc)
                 return
-        for record in records:  # isolate the poison record(s)
-            self._put([record])
+            self._put_retry.succeeded()
+            return
+
+    def _put_failed(self, records: list[SinkRecord], exc: Exception) -> None:
+        if not self.setup.errors.tolerance_all:
+            self.setup.metrics.failed.inc()
+            msg = (
+                "Tolerance exceeded in error handler at stage TASK_PUT "
+                f"({type(self.task).__name__}): {type(exc).__name__}: {exc}"
+            )
+            raise ToleranceExceeded(msg) from exc
+        if len(records) == 1:
+            self.setup.metrics.failed.inc()
+            self.report_put_failure(records[0], exc)
+            return
+        half = len(records) // 2  # bisect: O(log n) puts to find one poison record
+        self._put(records[:half])
+        self._put(records[half:])
 
     def report_put_failure(self, record: SinkRecord, error: BaseException) -> None:
         """Send a record that failed in the sink to the DLQ (tolerance all) or fail."""
@@ -439,7 +469,10 @@ class WorkerSinkTask(WorkerTask):
                 exc,
             )
             self._rewind()
+            with contextlib.suppress(Interrupted):  # paused/stopping: the rewind kept all
+                self._flush_retry.backoff(exc)
             return
+        self._flush_retry.succeeded()
         changed = {
             (tp.topic, tp.partition): o
             for tp, o in safe.items()

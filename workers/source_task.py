@@ -10,11 +10,13 @@ committed; records after the last commit are polled again (at-least-once).
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from typing import Any
 
 from connectors.api import (
+    ConnectError,
     OffsetStorageReader,
     RecordMetadata,
     SourceRecord,
@@ -32,6 +34,7 @@ from workers.errors import (
     class_name,
 )
 from workers.offset_store import OffsetStore, PartitionKey, partition_key
+from workers.retry import Interrupted
 from workers.states import TargetState
 from workers.task import TaskListener, TaskSetup, WorkerTask
 
@@ -94,6 +97,7 @@ class WorkerSourceTask(WorkerTask):
         self._last_commit = 0.0
         self._idle_wait = 0.0
         self._commit_record = False
+        self._poll_retry = self.retry_streak("poll")
 
     def initialize(self) -> None:
         task = self.setup.task_class()
@@ -109,12 +113,16 @@ class WorkerSourceTask(WorkerTask):
         assert self.task is not None
         started = time.perf_counter()
         try:
-            records = self.operator.retry(self.task.poll)
-        except Exception as exc:
-            if getattr(exc, "retriable", False):  # retries exhausted: back off, poll again
-                self.stopping.wait(1.0)
-                return
-            raise
+            records = self.task.poll()
+        except ConnectError as exc:
+            if not exc.retriable:
+                raise
+            # the source is unreachable: poll again after a backoff, for ever (as Kafka);
+            # a pause or stop ends the wait and the loop notices it
+            with contextlib.suppress(Interrupted):
+                self._poll_retry.backoff(exc)
+            return
+        self._poll_retry.succeeded()
         if records and self.stopping.is_set():
             return  # replaced or stopping: these are polled again from the committed offsets
         if records:

@@ -25,6 +25,7 @@ from workers.connector_config import (
 )
 from workers.errors import ErrorSettings
 from workers.metrics import TaskMetrics
+from workers.retry import RetryStreak
 from workers.states import State, TargetState, TaskId
 
 _log = logging.getLogger("workers.task")
@@ -99,6 +100,8 @@ class WorkerTask(ABC):
         self.id = setup.id
         self.listener = listener
         self.stopping = threading.Event()
+        self.wake = threading.Event()
+        """Set on pause and stop: ends a retry backoff early."""
         self._resumed = threading.Event()
         self._paused = target is TargetState.PAUSED
         if not self._paused:
@@ -115,13 +118,26 @@ class WorkerTask(ABC):
         self._paused = target is TargetState.PAUSED
         if self._paused:
             self._resumed.clear()
+            self.wake.set()
         else:
             self._resumed.set()
 
     def stop(self) -> None:
         """Ask the loop to end; the thread commits what it can and stops the task."""
         self.stopping.set()
+        self.wake.set()
         self._resumed.set()
+
+    def retry_streak(self, operation: str) -> RetryStreak:
+        """A backoff for retriable failures of ``operation``, cut short by pause or stop."""
+        return RetryStreak(
+            str(self.id),
+            operation,
+            self.setup.errors.retry_delay_max_ms,
+            self.setup.metrics.retries,
+            self.wake,
+            lambda: self.stopping.is_set() or self._paused,
+        )
 
     def join(self, timeout: float) -> bool:
         """Wait for the thread; False if it is still running after ``timeout`` seconds."""

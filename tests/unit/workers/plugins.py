@@ -33,6 +33,10 @@ FLUSHED: dict[str, dict[TopicPartition, int]] = {}
 COMMITTED: dict[str, list[int]] = {}
 PUT_FAILURES: dict[str, int] = {}
 METADATA: dict[str, list[RecordMetadata | None]] = {}
+OUTAGE: set[str] = set()
+"""Names of sinks whose destination is "down": every put raises RetriableError."""
+POLL_FAILURES: dict[str, int] = {}
+PUT_SIZES: dict[str, list[int]] = {}
 _lock = threading.Lock()
 
 
@@ -51,6 +55,7 @@ class CountingSource(SourceConnector):
             .define("poison", ConfigType.INT, -1, documentation="n whose value is unserialisable")
             .define("fail.at", ConfigType.INT, -1, documentation="n at which poll raises")
             .define("secret", ConfigType.PASSWORD, "", documentation="a password")
+            .define("poll.retriable.failures", ConfigType.INT, 0, documentation="outage polls")
         )
 
     def start(self, config: Mapping[str, str]) -> None:
@@ -82,8 +87,15 @@ class CountingTask(SourceTask):
         assert self.context is not None
         offset = self.context.offset_storage_reader().offset({"source": self.name})
         self.next = int(offset["n"]) + 1 if offset else 0
+        with _lock:
+            POLL_FAILURES.setdefault(self.name, int(config.get("poll.retriable.failures", 0)))
 
     def poll(self) -> list[SourceRecord]:
+        with _lock:
+            if POLL_FAILURES.get(self.name, 0) > 0:
+                POLL_FAILURES[self.name] -= 1
+                msg = "source unreachable"
+                raise RetriableError(msg)
         out = []
         while self.next < self.count and len(out) < self.batch:
             n = self.next
@@ -125,6 +137,12 @@ class CollectingSink(SinkConnector):
             .define("fail.value", ConfigType.INT, -1, documentation="n whose put raises")
             .define("retriable.failures", ConfigType.INT, 0, documentation="transient puts")
             .define("errant.value", ConfigType.INT, -1, documentation="n reported as errant")
+            .define(
+                "fail.retriable.alone",
+                ConfigType.INT,
+                0,
+                documentation="times fail.value put alone raises RetriableError first",
+            )
         )
 
     def start(self, config: Mapping[str, str]) -> None:
@@ -150,11 +168,21 @@ class CollectingTask(SinkTask):
         self.name = config["name"]
         self.fail_value = int(config.get("fail.value", -1))
         self.errant_value = int(config.get("errant.value", -1))
+        self.retriable_alone = int(config.get("fail.retriable.alone", 0))
         with _lock:
             PUT_FAILURES.setdefault(self.name, int(config.get("retriable.failures", 0)))
 
     def put(self, records: list[SinkRecord]) -> None:
         with _lock:
+            PUT_SIZES.setdefault(self.name, []).append(len(records))
+            if self.name in OUTAGE:
+                msg = "destination down"
+                raise RetriableError(msg)
+            alone = len(records) == 1 and _n(records[0]) == self.fail_value
+            if alone and self.retriable_alone > 0:
+                self.retriable_alone -= 1
+                msg = "destination blip while isolating"
+                raise RetriableError(msg)
             if PUT_FAILURES.get(self.name, 0) > 0:
                 PUT_FAILURES[self.name] -= 1
                 msg = "transient failure"
@@ -180,6 +208,10 @@ class CollectingTask(SinkTask):
 
     def stop(self) -> None:
         return
+
+
+def _n(record: SinkRecord) -> Any:
+    return record.value.get("n") if isinstance(record.value, dict) else None
 
 
 class Explode(Transformation[Any]):
