@@ -34,6 +34,7 @@ from workers.connector_config import (
 from workers.exceptions import (
     AlreadyExistsError,
     BadRequestError,
+    ForbiddenError,
     NotFoundError,
     connector_not_found,
 )
@@ -59,6 +60,8 @@ class Herder:
         registry: PluginRegistry | None = None,
         backings: tuple[Backing, Backing, Backing] | None = None,
         providers: ConfigProviders | None = None,
+        topic_tracking: bool = True,
+        topic_tracking_allow_reset: bool = True,
     ) -> None:
         configs, offsets, statuses = backings or (
             LogBacking(log, CONFIGS_TOPIC),
@@ -73,6 +76,8 @@ class Herder:
         self.offsets = OffsetStore(offsets)
         self.statuses = StatusStore(statuses)
         self.metrics = ConnectMetrics(self._states, self._lags)
+        self.topic_tracking = topic_tracking
+        self.topic_tracking_allow_reset = topic_tracking_allow_reset
         self._lock = threading.RLock()
         self._restart_attempts: dict[TaskId, int] = {}
         self._timers: dict[TaskId, threading.Timer] = {}
@@ -88,7 +93,7 @@ class Herder:
             providers=providers,
             on_reconfigure=self._on_reconfigure,
             on_connector_error=self._on_connector_error,
-            on_topic=lambda c, t, i: self.statuses.add_topic(c, t, i),
+            on_topic=self._on_topic,
         )
 
     @classmethod
@@ -245,6 +250,32 @@ class Herder:
         if config is None:
             raise connector_not_found(name)
         return config
+
+    # -- active topics (KIP-558) ---------------------------------------------------------
+
+    def _on_topic(self, connector: str, topic: str, task: int) -> None:
+        if self.topic_tracking:  # Kafka records nothing when tracking is off
+            self.statuses.add_topic(connector, topic, task)
+
+    def _require_tracking(self, reset: bool) -> None:
+        if not self.topic_tracking:
+            msg = "Topic tracking is disabled."
+            raise ForbiddenError(msg)
+        if reset and not self.topic_tracking_allow_reset:
+            msg = "Topic tracking reset is disabled."
+            raise ForbiddenError(msg)
+
+    def active_topics(self, name: str) -> list[str]:
+        """Topics ``name`` used since the last reset; 403 when tracking is disabled."""
+        self._require_tracking(reset=False)
+        self.require(name)
+        return self.statuses.topics(name)
+
+    def reset_active_topics(self, name: str) -> None:
+        """Forget the topics ``name`` used; 403 when tracking or its reset is disabled."""
+        self._require_tracking(reset=True)
+        self.require(name)
+        self.statuses.reset_topics(name)
 
     def connectors(self) -> list[str]:
         return self.configs.connectors()

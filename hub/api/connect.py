@@ -8,9 +8,11 @@ blocks the event loop. Errors are ``{"error_code": <HTTP status>, "message": ...
 
 from __future__ import annotations
 
+import os
 import threading
 import weakref
-from typing import Annotated, Any
+from collections.abc import Mapping
+from typing import Annotated, Any, TypedDict
 
 import orjson
 from fastapi import APIRouter, FastAPI, Query, Request
@@ -19,6 +21,7 @@ from starlette.concurrency import run_in_threadpool
 
 from hub.api.bodies import parse_json
 from hub.api.errors import ApiError, error_response
+from hub.config import parse_bool
 from hub.services import HubServices
 from workers import offsets_api
 from workers.exceptions import BadRequestError, HerderError
@@ -36,12 +39,39 @@ def herder_for(services: HubServices) -> Herder:
         if herder is None:
             config = services.config
             herder = Herder(
-                log=services.log, groups=services.groups, worker_id=f"{config.host}:{config.port}"
+                log=services.log,
+                groups=services.groups,
+                worker_id=f"{config.host}:{config.port}",
+                **topic_tracking_from_env(os.environ),
             )
             herder.start()
             services.on_close(herder.close)
             _herders[services] = herder
         return herder
+
+
+class TopicTracking(TypedDict):
+    """The herder's topic tracking keyword arguments."""
+
+    topic_tracking: bool
+    topic_tracking_allow_reset: bool
+
+
+def topic_tracking_from_env(env: Mapping[str, str]) -> TopicTracking:
+    """Kafka's worker settings ``topic.tracking.enable`` / ``topic.tracking.allow.reset``.
+
+    Read from ``HUB_TOPIC_TRACKING_ENABLE`` and ``HUB_TOPIC_TRACKING_ALLOW_RESET`` (both
+    default true, as in Kafka Connect); a value that is not a boolean stops the hub with a
+    message naming the variable.
+    """
+    return {
+        "topic_tracking": parse_bool(
+            "HUB_TOPIC_TRACKING_ENABLE", env.get("HUB_TOPIC_TRACKING_ENABLE", "true")
+        ),
+        "topic_tracking_allow_reset": parse_bool(
+            "HUB_TOPIC_TRACKING_ALLOW_RESET", env.get("HUB_TOPIC_TRACKING_ALLOW_RESET", "true")
+        ),
+    }
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -210,13 +240,11 @@ def _task_routes(router: APIRouter, herder: Herder) -> None:
 
     @router.get("/connectors/{name}/topics", summary="Topics the connector used")
     def topics(name: str) -> Response:
-        herder.require(name)
-        return json_response({name: {"topics": herder.statuses.topics(name)}})
+        return json_response({name: {"topics": herder.active_topics(name)}})
 
     @router.put("/connectors/{name}/topics/reset", status_code=202)
     def reset_topics(name: str) -> Response:
-        herder.require(name)
-        herder.statuses.reset_topics(name)
+        herder.reset_active_topics(name)
         return no_content(202)
 
     @router.get("/connectors/{name}/progress", summary="Snapshot/backfill progress (cdchub)")

@@ -87,3 +87,32 @@ def test_secrets_never_returned(
         assert "env-secret-value" not in text and "real-topic" not in text, path
         assert '"plain"' not in text, path
     assert hub_client.get("/connectors/pw/config").json()["secret"] == "[hidden]"
+
+
+def test_topic_tracking_disabled_on_the_worker_answers_403(
+    hub_data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HUB_TOPIC_TRACKING_ENABLE", "false")
+    with running_hub(hub_data_dir) as url, httpx.Client(base_url=url) as client:
+        config = {"connector.class": SRC, "topic": "t-untracked", "count": "3", **PLAIN}
+        assert client.post("/connectors", json={"name": "u", "config": config}).status_code == 201
+        for method, path in (("GET", "/connectors/u/topics"),
+                             ("PUT", "/connectors/u/topics/reset"),
+                             ("GET", "/connectors/missing/topics")):  # fmt: skip
+            resp = client.request(method, path)
+            assert resp.status_code == 403, (method, path)
+            assert resp.json() == {"error_code": 403, "message": "Topic tracking is disabled."}
+
+
+def test_topic_tracking_reset_disallowed_answers_403(
+    hub_data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HUB_TOPIC_TRACKING_ALLOW_RESET", "false")
+    with running_hub(hub_data_dir) as url, httpx.Client(base_url=url) as client:
+        config = {"connector.class": SRC, "topic": "t-kept", "count": "3", **PLAIN}
+        assert client.post("/connectors", json={"name": "k", "config": config}).status_code == 201
+        wait_for(lambda: client.get("/connectors/k/topics").json() == {"k": {"topics": ["t-kept"]}})
+        resp = client.put("/connectors/k/topics/reset")
+        assert resp.status_code == 403
+        assert resp.json()["message"] == "Topic tracking reset is disabled."
+        assert client.get("/connectors/k/topics").json() == {"k": {"topics": ["t-kept"]}}

@@ -96,7 +96,7 @@ class CountingTask(SourceTask):
                 POLL_FAILURES[self.name] -= 1
                 msg = "source unreachable"
                 raise RetriableError(msg)
-        out = []
+        out: list[SourceRecord] = []
         while self.next < self.count and len(out) < self.batch:
             n = self.next
             if n == self.fail_at:
