@@ -24,6 +24,7 @@ from connectors.api import (
     SchemaAndValue,
     ValidString,
 )
+from connectors.converters.json_compiled import Codec, compile_decoder, compile_encoder
 from connectors.converters.json_data import (
     JsonOptions,
     json_default,
@@ -86,6 +87,9 @@ class JsonConverter(DataHeaderConverter):
         self.options = JsonOptions()
         self._to_json_cache = _Lru(1000)
         self._from_json_cache = _Lru(1000)
+        self._cache_size = 1000
+        self._encoders: dict[int, tuple[Schema, bytes | None, Codec]] = {}
+        self._envelope: tuple[bytes, Schema | None, Codec] | None = None
 
     def version(self) -> str:
         return "1.0"
@@ -102,16 +106,52 @@ class JsonConverter(DataHeaderConverter):
         )
         self._to_json_cache = _Lru(parsed[SCHEMAS_CACHE_SIZE])
         self._from_json_cache = _Lru(parsed[SCHEMAS_CACHE_SIZE])
+        self._cache_size = parsed[SCHEMAS_CACHE_SIZE]
+        self._encoders = {}
+        self._envelope = None
 
     def from_connect_data(
         self, topic: str, schema: Schema | None, value: Any, headers: Headers | None = None
     ) -> bytes | None:
-        if schema is None and value is None:
-            return None
+        if schema is None:
+            if value is None:
+                return None
+        elif self._cache_size > 0:
+            return self._compiled_from_connect(schema, value)
         payload = self._dumps(value_to_json(schema, value, self.options))
         if not self.schemas_enabled:
             return payload
         return b'{"schema":' + self._schema_bytes(schema) + b',"payload":' + payload + b"}"
+
+    def _compiled_from_connect(self, schema: Schema, value: Any) -> bytes:
+        """The same bytes as the generic path, with the schema's encoder and prefix cached.
+
+        The cache is keyed by the schema object's identity (each entry holds its schema, so
+        the id cannot be reused while cached): no hashing or comparing of schemas per record.
+        """
+        entry = self._encoders.get(id(schema))
+        if entry is None or entry[0] is not schema:
+            entry = self._compile(schema)
+        payload = self._dumps(entry[2](value))
+        if not self.schemas_enabled:
+            return payload
+        prefix = entry[1]
+        if prefix is None:  # the schema cannot be written as JSON: let the generic path say why
+            return b'{"schema":' + self._schema_bytes(schema) + b',"payload":' + payload + b"}"
+        return prefix + payload + b"}"
+
+    def _compile(self, schema: Schema) -> tuple[Schema, bytes | None, Codec]:
+        prefix: bytes | None = None
+        if self.schemas_enabled:
+            try:
+                prefix = b'{"schema":' + self._schema_bytes(schema) + b',"payload":'
+            except Exception:  # raised again, in order, by the generic path below
+                prefix = None
+        entry = (schema, prefix, compile_encoder(schema, self.options))
+        if len(self._encoders) >= self._cache_size:
+            del self._encoders[next(iter(self._encoders))]
+        self._encoders[id(schema)] = entry
+        return entry
 
     def _schema_bytes(self, schema: Schema | None) -> bytes:
         if schema is None:
@@ -141,6 +181,11 @@ class JsonConverter(DataHeaderConverter):
     ) -> SchemaAndValue:
         if data is None:
             return SchemaAndValue.NULL
+        envelope = self._envelope
+        if envelope is not None and type(data) is bytes and data.startswith(envelope[0]):
+            found = self._decode_known_envelope(envelope, data)
+            if found is not None:
+                return found
         try:
             tree = orjson.loads(data)
         except orjson.JSONDecodeError as exc:
@@ -150,13 +195,48 @@ class JsonConverter(DataHeaderConverter):
             return SchemaAndValue(None, tree)
         if not isinstance(tree, dict) or len(tree) != 2 or not {"schema", "payload"} <= tree.keys():
             raise DataError(_ENVELOPE_ERROR)
-        schema = self._schema_from(tree["schema"])
-        return SchemaAndValue(schema, value_from_json(schema, tree["payload"]))
+        key = orjson.dumps(tree["schema"])
+        schema = self._schema_from(tree["schema"], key)
+        found = SchemaAndValue(schema, value_from_json(schema, tree["payload"]))
+        self._remember_envelope(data, key, schema)
+        return found
 
-    def _schema_from(self, node: Any) -> Schema | None:
+    @staticmethod
+    def _decode_known_envelope(
+        envelope: tuple[bytes, Schema | None, Codec], data: bytes
+    ) -> SchemaAndValue | None:
+        """Decode only the payload of a message that starts with the last schema's bytes.
+
+        ``data`` is ``<prefix><payload>}``; when the payload part is one valid JSON value
+        the whole message is exactly ``{"schema": <that schema>, "payload": <payload>}``.
+        None (anything else): the caller parses the whole message as usual.
+        """
+        prefix, schema, decode = envelope
+        if not data.endswith(b"}"):
+            return None
+        try:
+            node = orjson.loads(data[len(prefix) : -1])
+        except orjson.JSONDecodeError:
+            return None
+        return SchemaAndValue(schema, decode(node))
+
+    def _remember_envelope(self, data: Any, key: bytes, schema: Schema | None) -> None:
+        """Keep the schema part of a message written the canonical (compact) way.
+
+        Only a prefix the message really starts with is kept, so later messages that share
+        it byte for byte are known to carry this very schema.
+        """
+        if self._cache_size <= 0 or type(data) is not bytes:
+            return
+        prefix = b'{"schema":' + key + b',"payload":'
+        if data.startswith(prefix):
+            self._envelope = (prefix, schema, compile_decoder(schema))
+
+    def _schema_from(self, node: Any, key: bytes | None = None) -> Schema | None:
         if node is None:
             return None
-        key = orjson.dumps(node)
+        if key is None:
+            key = orjson.dumps(node)
         schema = self._from_json_cache.get(key)
         if schema is None:
             schema = self._from_json_cache.put(key, schema_from_json(node))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from connectors.api import (
     ConfigDef,
@@ -22,7 +22,10 @@ from connectors.api import (
     Struct,
     Transformation,
     Type,
+    validate_value,
 )
+
+D = TypeVar("D")
 
 REPLACE_NULL_WITH_DEFAULT = "replace.null.with.default"
 
@@ -47,22 +50,33 @@ def non_empty_list(hint: str) -> Callable[[str, Any], None]:
 
 
 class SchemaCache:
-    """A small LRU of derived schemas (Kafka keeps 16), so each input schema is rebuilt once."""
+    """A small LRU of what is derived from a schema (Kafka keeps 16), built once per schema.
+
+    Keys are compared by equality (equal schemas derive equal results), with a shortcut for
+    the key of the previous call compared by identity: a stream of records sharing one
+    schema object then costs neither hashing nor comparing schemas per record.
+    """
 
     def __init__(self, size: int = 16) -> None:
         self.size = size
-        self._items: OrderedDict[Any, Schema] = OrderedDict()
+        self._items: OrderedDict[Any, Any] = OrderedDict()
+        self._last_key: Any = None
+        self._last: Any = None
 
-    def get_or_build(self, key: Any, build: Callable[[], Schema]) -> Schema:
+    def get_or_build(self, key: Any, build: Callable[[], D]) -> D:
+        """The value derived from ``key``; ``build()`` only when it is not cached."""
+        if key is self._last_key and self._last is not None:
+            return self._last  # type: ignore[no-any-return]
         found = self._items.get(key)
         if found is not None:
             self._items.move_to_end(key)
-            return found
-        built = build()
-        self._items[key] = built
-        if len(self._items) > self.size:
-            self._items.popitem(last=False)
-        return built
+        else:
+            found = build()
+            self._items[key] = found
+            if len(self._items) > self.size:
+                self._items.popitem(last=False)
+        self._last_key, self._last = key, found
+        return found
 
 
 def require_map(value: Any, purpose: str) -> dict[str, Any]:
@@ -88,6 +102,28 @@ def require_struct(value: Any, purpose: str) -> Struct:
 def field_value(struct: Struct, name: str, replace_null_with_default: bool) -> Any:
     """A field's value, with or without its default for null (``replace.null.with.default``)."""
     return struct.get(name) if replace_null_with_default else struct.get_without_default(name)
+
+
+def copied_values(
+    struct: Struct, plan: list[tuple[str, str, Schema]], replace_null_with_default: bool
+) -> dict[str, Any]:
+    """The values of a new struct taking fields of ``struct`` (trusted, no re-validation).
+
+    ``plan`` lists (old name, new name, field schema) and must come from ``struct.schema``
+    itself. A value ``struct`` holds already passed its field's checks, so only nulls are
+    checked (a required field never set), with the same errors as ``Struct.put``.
+    """
+    values = struct._values
+    out: dict[str, Any] = {}
+    for old, new, schema in plan:
+        value = values.get(old)
+        if value is None:
+            if replace_null_with_default and schema.default is not None:
+                value = schema.default
+            else:
+                validate_value(schema, None, f"field {new!r}")
+        out[new] = value
+    return out
 
 
 def copy_basics(schema: Schema, builder: SchemaBuilder | None = None) -> SchemaBuilder:

@@ -15,6 +15,7 @@ from connectors.api import (
     SchemaBuilder,
     Struct,
     Type,
+    validate_value,
 )
 from connectors.transforms.base import (
     REPLACE_NULL_WITH_DEFAULT,
@@ -148,7 +149,8 @@ class HoistField(KeyValueTransform):
         hoisted = self.schema_cache.get_or_build(
             schema, lambda: SchemaBuilder.struct().field(self.field, schema).build()
         )
-        return hoisted, Struct(hoisted).put(self.field, value)
+        validate_value(schema, value, f"field {self.field!r}")  # what Struct.put checks
+        return hoisted, Struct.from_validated(hoisted, {self.field: value})
 
 
 class HoistFieldKey(HoistField):

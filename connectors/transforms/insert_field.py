@@ -22,6 +22,7 @@ from connectors.api import (
 from connectors.transforms.base import (
     REPLACE_NULL_WITH_DEFAULT,
     KeyValueTransform,
+    copied_values,
     copy_struct_basics,
     define_replace_null,
     field_value,
@@ -126,13 +127,21 @@ class InsertField(KeyValueTransform):
         self, record: ConnectRecord, schema: Schema, value: Any
     ) -> tuple[Schema | None, Any]:
         struct = require_struct(value, PURPOSE)
-        new_schema = self.schema_cache.get_or_build(schema, lambda: self._build_schema(schema))
-        updated = Struct(new_schema)
-        for f in schema.fields:
-            updated.put(f.name, field_value(struct, f.name, self.replace_null))
+        new_schema, plan = self.schema_cache.get_or_build(schema, lambda: self._build_plan(schema))
+        if struct.schema is schema:
+            values = copied_values(struct, plan, self.replace_null)
+            updated = Struct.from_validated(new_schema, values)
+        else:
+            updated = Struct(new_schema)
+            for f in schema.fields:
+                updated.put(f.name, field_value(struct, f.name, self.replace_null))
         for spec, inserted in self._inserted(record, schemaful=True):
             updated.put(spec.name, inserted)
         return new_schema, updated
+
+    def _build_plan(self, schema: Schema) -> tuple[Schema, list[tuple[str, str, Schema]]]:
+        """The new schema, and which fields to copy for :func:`copied_values`."""
+        return self._build_schema(schema), [(f.name, f.name, f.schema) for f in schema.fields]
 
     def _build_schema(self, schema: Schema) -> Schema:
         builder = copy_struct_basics(schema)

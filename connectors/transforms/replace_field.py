@@ -21,6 +21,7 @@ from connectors.api import (
 from connectors.transforms.base import (
     REPLACE_NULL_WITH_DEFAULT,
     KeyValueTransform,
+    copied_values,
     copy_struct_basics,
     define_replace_null,
     field_value,
@@ -91,12 +92,23 @@ class ReplaceField(KeyValueTransform):
         self, record: ConnectRecord, schema: Schema, value: Any
     ) -> tuple[Schema | None, Any]:
         struct = require_struct(value, PURPOSE)
-        new_schema = self.schema_cache.get_or_build(schema, lambda: self._build_schema(schema))
+        new_schema, plan = self.schema_cache.get_or_build(schema, lambda: self._build_plan(schema))
+        if struct.schema is schema:
+            return new_schema, Struct.from_validated(
+                new_schema, copied_values(struct, plan, self.replace_null)
+            )
         updated = Struct(new_schema)
         for f in schema.fields:
             if self.keep(f.name):
                 updated.put(self.renamed(f.name), field_value(struct, f.name, self.replace_null))
         return new_schema, updated
+
+    def _build_plan(self, schema: Schema) -> tuple[Schema, list[tuple[str, str, Schema]]]:
+        """The new schema, and which fields to copy (renamed) for :func:`copied_values`."""
+        plan = [
+            (f.name, self.renamed(f.name), f.schema) for f in schema.fields if self.keep(f.name)
+        ]
+        return self._build_schema(schema), plan
 
     def _build_schema(self, schema: Schema) -> Schema:
         builder = copy_struct_basics(schema)
