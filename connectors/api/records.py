@@ -8,6 +8,7 @@ stage fails.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any, ClassVar, NamedTuple, TypeVar
@@ -16,6 +17,7 @@ from connectors.api.data import Schema
 from connectors.api.headers import Headers
 
 R = TypeVar("R", bound="ConnectRecord")
+S = TypeVar("S", bound="SourceRecord")
 
 
 class _Keep:
@@ -190,6 +192,39 @@ class SourceRecord(ConnectRecord):
         self._headers = headers
         self.source_partition: dict[str, Any] = {} if source_partition is None else source_partition
         self.source_offset: dict[str, Any] = {} if source_offset is None else source_offset
+
+    @classmethod
+    def for_values(
+        cls: type[S],
+        topic: str,
+        value_schema: Schema | None,
+        values: Iterable[Any],
+        source_partition: dict[str, Any],
+        source_offsets: Iterable[dict[str, Any]],
+    ) -> list[S]:
+        """One record per value (null key, no partition, timestamp or headers), in order.
+
+        The same records as calling the constructor once per value, for sources that emit
+        batches of plain values (lines of a file): the constructor's keyword handling costs
+        about as much as everything else such a source does per record.
+        """
+        new = object.__new__
+        out: list[S] = []
+        append = out.append
+        for value, offset in zip(values, source_offsets, strict=True):
+            record = new(cls)
+            record.topic = topic
+            record.kafka_partition = None
+            record.key_schema = None
+            record.key = None
+            record.value_schema = value_schema
+            record.value = value
+            record.timestamp = None
+            record._headers = None
+            record.source_partition = source_partition
+            record.source_offset = offset
+            append(record)
+        return out
 
     def _copy_extras(self, copy: Any) -> None:
         copy.source_partition = self.source_partition

@@ -19,6 +19,7 @@ import re
 import threading
 import time
 from collections.abc import Mapping, Sequence
+from itertools import repeat
 from typing import Any
 
 from connectors.api import (
@@ -247,17 +248,18 @@ class FileSourceTask(SourceTask):
         return records
 
     def _read(self, tailer: Tailer, room: int) -> list[SourceRecord]:
-        lines = tailer.read_lines(room)
-        if self._multiline is None:
-            part = {"filename": tailer.path}
-            enc, topic, schema = self._encoding, self._topic, Schema.STRING_SCHEMA
-            ident = tailer.identity_offset if lines else {}
-            return [
-                SourceRecord(topic, None, None, None, schema, line.decode(enc, "replace"),
-                             source_partition=part, source_offset={"position": end, **ident})
-                for line, end in lines
-            ]  # fmt: skip
-        return self._assemble(tailer, lines)
+        if self._multiline is not None:
+            return self._assemble(tailer, tailer.read_lines(room))
+        lines, ends = tailer.read_block(room)
+        if not lines:
+            return []
+        template = {"position": 0, **tailer.identity_offset}
+        offsets = [template.copy() for _ in ends]  # copying beats building each dict
+        for offset, end in zip(offsets, ends, strict=True):
+            offset["position"] = end
+        texts = map(bytes.decode, lines, repeat(self._encoding), repeat("replace"))
+        part = {"filename": tailer.path}
+        return SourceRecord.for_values(self._topic, Schema.STRING_SCHEMA, texts, part, offsets)
 
     def _line_record(self, path: str, line: bytes, offset: dict[str, Any]) -> SourceRecord:
         return SourceRecord(

@@ -1,3 +1,4 @@
+import dataclasses
 import datetime as dt
 import decimal
 
@@ -165,3 +166,15 @@ def test_schema_and_value_unpacks() -> None:
     schema, value = SchemaAndValue(Schema.STRING_SCHEMA, "x")
     assert schema == Schema.STRING_SCHEMA and value == "x"
     assert SchemaAndValue(None, None) == SchemaAndValue.NULL
+
+
+def test_schema_and_value_stays_a_frozen_pair() -> None:
+    pair = SchemaAndValue(Schema.STRING_SCHEMA, "v")
+    assert tuple(pair) == (Schema.STRING_SCHEMA, "v")
+    assert (
+        pair == SchemaAndValue(schema=Schema.STRING_SCHEMA, value="v") != SchemaAndValue(None, "v")
+    )
+    assert hash(pair) == hash(SchemaAndValue(Schema.STRING_SCHEMA, "v"))
+    assert repr(SchemaAndValue(None, 1)) == "SchemaAndValue(schema=None, value=1)"
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        pair.value = "w"  # type: ignore[misc]

@@ -1,0 +1,60 @@
+"""The file source's batch path gives the records the one-by-one construction gave."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from connectors.api import Schema, SourceRecord
+from connectors.sources.file import FileSourceTask
+from connectors.sources.file_tail import Tailer
+from tests.support.sdk_harness import poll_until, start_source_task
+
+
+def test_read_block_ends_match_byte_positions_with_crlf_and_utf8(tmp_path: Path) -> None:
+    data = "a\r\nßé\n\n€uro\r\nlast\n".encode()
+    path = tmp_path / "a.log"
+    path.write_bytes(data + b"partial")
+    tailer = Tailer(str(path), chunk_size=7)
+    assert tailer.open(None)
+    lines: list[bytes] = []
+    ends: list[int] = []
+    for _ in range(20):  # small chunks: some reads end inside a line and return nothing
+        block, block_ends = tailer.read_block(2)
+        assert len(block) == len(block_ends) <= 2
+        lines += block
+        ends += block_ends
+    assert lines == [b"a", "ßé".encode(), b"", "€uro".encode(), b"last"]
+    assert ends == [i + 1 for i, byte in enumerate(data) if byte == ord("\n")]
+    assert tailer.position == len(data)
+    tailer.close()
+
+
+def test_records_equal_the_constructed_ones(tmp_path: Path) -> None:
+    path = tmp_path / "a.log"
+    path.write_bytes("one\r\ntwo ß\n\xff\n".encode("latin-1") + b"bad \xff utf8\n")
+    task = start_source_task(FileSourceTask, {"file": str(path), "topic": "t", "poll.wait.ms": "5"})
+    records = poll_until(task, 4)
+    task.stop()
+    ident = {k: v for k, v in records[0].source_offset.items() if k != "position"}
+    assert next(iter(records[0].source_offset)) == "position" and ident
+    expected = [
+        SourceRecord("t", None, None, None, Schema.STRING_SCHEMA, text,
+                     source_partition={"filename": str(path)},
+                     source_offset={"position": end, **ident})
+        for text, end in (("one", 5), ("two \ufffd", 11), ("\ufffd", 13), ("bad \ufffd utf8", 24))
+    ]  # fmt: skip
+    assert records == expected
+    assert records[0].source_offset is not records[1].source_offset
+
+
+def test_for_values_builds_plain_records() -> None:
+    offsets = [{"position": 1}, {"position": 2}]
+    part = {"filename": "f"}
+    built = SourceRecord.for_values("t", Schema.STRING_SCHEMA, iter(["a", "b"]), part, offsets)
+    assert built == [
+        SourceRecord("t", value_schema=Schema.STRING_SCHEMA, value=v,
+                     source_partition=part, source_offset=o)
+        for v, o in zip(["a", "b"], offsets, strict=True)
+    ]  # fmt: skip
+    assert list(built[0].headers) == []
+    assert built[1].new_record(value="c").source_offset == {"position": 2}
