@@ -36,6 +36,7 @@ class TaskMetrics:
     dlq: Counter
     batch_seconds: Histogram
     retries: Counter
+    replayed: Counter
 
 
 class _Scraped(Collector):
@@ -109,6 +110,13 @@ class ConnectMetrics:
             LABELS,
             registry=r,
         )
+        self._replayed = Counter(
+            PREFIX + "source_replayed_records",
+            "Records a source task had written after its last offset commit before a crash; "
+            "written again on restart (at-least-once duplicates)",
+            LABELS,
+            registry=r,
+        )
         r.register(_Scraped(states, lags))
 
     def task(self, connector: str, task: int) -> TaskMetrics:
@@ -120,6 +128,7 @@ class ConnectMetrics:
             self._dlq.labels(*labels),
             self._batch.labels(*labels),
             self._retries.labels(*labels),
+            self._replayed.labels(*labels),
         )
 
     def remove(self, connector: str, task: int) -> None:
@@ -131,6 +140,7 @@ class ConnectMetrics:
             self._dlq,
             self._batch,
             self._retries,
+            self._replayed,
         ):
             try:
                 metric.remove(*labels)

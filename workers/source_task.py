@@ -11,6 +11,7 @@ committed; records after the last commit are polled again (at-least-once).
 from __future__ import annotations
 
 import contextlib
+import logging
 import time
 from collections.abc import Callable
 from typing import Any
@@ -24,6 +25,7 @@ from connectors.api import (
     SourceTaskContext,
 )
 from hub.core_log import Log, ProduceRecord
+from hub.core_log.errors import LogError
 from workers.batching import batch_limit, batch_ranges
 from workers.errors import (
     ErrorContext,
@@ -38,6 +40,7 @@ from workers.retry import Interrupted
 from workers.states import TargetState
 from workers.task import TaskListener, TaskSetup, WorkerTask
 
+_log = logging.getLogger("workers.source_task")
 IDLE_COMMIT_S = 0.05
 """A task whose source has nothing new commits early (at most this often)."""
 
@@ -91,6 +94,7 @@ class WorkerSourceTask(WorkerTask):
         self.task: SourceTask | None = None
         self._pending: dict[PartitionKey, dict[str, Any]] = {}
         self._dirty: set[tuple[str, int]] = set()
+        self._written: set[tuple[str, int]] = set()
         self._known_topics: set[str] = set()
         self._limits: dict[str, int] = {}
         self._next_commit = 0.0
@@ -105,9 +109,33 @@ class WorkerSourceTask(WorkerTask):
         self.task = task
         reader = _OffsetReader(self.offsets, self.id.connector)
         task.initialize(_Context(self.setup.task_config, reader))
+        self._count_replay()
         task.start(self.setup.task_config)
         self._commit_record = type(task).commit_record is not SourceTask.commit_record
         self._next_commit = time.monotonic() + self.setup.commit_interval_ms / 1000
+
+    def _count_replay(self) -> None:
+        """Count what the previous run wrote after its last commit: it is written again.
+
+        Exact when this task is the only writer of those partitions (the usual case), an
+        upper bound otherwise. Shown as a warning and ``source_replayed_records_total``.
+        """
+        replayed = 0
+        for topic, partition, end in self.offsets.log_end(self.id.connector, self.id.task):
+            self._written.add((topic, partition))
+            try:
+                replayed += max(0, self.log.end_offset(topic, partition) - end)
+            except LogError:
+                continue  # topic deleted since
+        if replayed:
+            self.setup.metrics.replayed.inc(replayed)
+            _log.warning(
+                "task %s: %d records were written after the last offset commit of the "
+                "previous run (it did not stop cleanly); they are written again now "
+                "(at-least-once duplicates, bounded by offset.flush.interval.ms)",
+                self.id,
+                replayed,
+            )
 
     def iteration(self) -> None:
         assert self.task is not None
@@ -245,6 +273,7 @@ class WorkerSourceTask(WorkerTask):
             if not self.log.has_topic(topic):
                 self.log.create_topic(topic, self.topic_partitions)
             self._known_topics.add(topic)
+            self._mark_topic(topic)
             self._limits[topic] = batch_limit(self.log, topic)
             self.on_topic(topic)
         keys, values = outgoing.keys, outgoing.values
@@ -274,11 +303,39 @@ class WorkerSourceTask(WorkerTask):
             return
         for topic, partition in self._dirty:
             self.log.partition(topic, partition).flush()
+        self._written |= self._dirty
         self._dirty.clear()
         pending, self._pending = self._pending, {}
-        self.offsets.put(self.id.connector, pending)
+        self.offsets.put(self.id.connector, pending, (self.id.task, self._log_end()))
         if self.task is not None:
             self.task.commit()
+
+    def _mark_topic(self, topic: str) -> None:
+        """Store where ``topic`` ends before this task first writes to it.
+
+        Without it a crash before the first offset commit would leave no mark and its
+        replay would go uncounted. One fsynced write per new topic of the task, ever.
+        """
+        stored = {
+            (t, p): end for t, p, end in self.offsets.log_end(self.id.connector, self.id.task)
+        }
+        partitions = {(topic, p.partition) for p in self.log.describe_topic(topic).partitions}
+        self._written |= partitions
+        new = partitions - stored.keys()
+        if new:
+            stored.update({tp: self.log.end_offset(*tp) for tp in new})
+            marks = [(t, p, end) for (t, p), end in sorted(stored.items())]
+            self.offsets.put(self.id.connector, {}, (self.id.task, marks))
+
+    def _log_end(self) -> list[tuple[str, int, int]]:
+        """Where the partitions this task wrote end now (stored with the offsets)."""
+        ends = []
+        for topic, partition in sorted(self._written):
+            try:
+                ends.append((topic, partition, self.log.end_offset(topic, partition)))
+            except LogError:
+                continue
+        return ends
 
     def on_pause(self) -> None:
         self.commit_offsets()

@@ -10,8 +10,9 @@ repeats removed must be exactly the input, in order.
 The replays are counted and bounded: the source commits its offsets every
 ``offset.flush.interval.ms`` (1 s), so the topic may hold again at most what the source
 read in one interval plus one batch (its rate is sampled from ``GET /metrics`` while the
-pipeline runs); the output file may hold those again plus what the sink wrote after its own
-last group commit (the same bound with the sink's rate).
+pipeline runs), and the restarted task must report exactly that count
+(``source_replayed_records_total``); the output file may hold those again plus what the
+sink wrote after its own last group commit (the same bound with the sink's rate).
 """
 
 from __future__ import annotations
@@ -34,6 +35,10 @@ INTERVAL_S = 1.0  # offset.flush.interval.ms default
 SOURCE_BATCH, SINK_BATCH = 2000, 500  # file source batch.size, sink max.poll.records
 _SERIES = re.compile(
     r'^cdchub_connect_records_(polled|written)_total\{connector="([^"]+)",task="0"\} (\S+)$', re.M
+)
+
+_REPLAYED = re.compile(
+    r'^cdchub_connect_source_replayed_records_total\{connector="file-in",task="0"\} (\S+)$', re.M
 )
 
 
@@ -118,6 +123,7 @@ def test_no_line_lost_after_sigkill(tmp_path: Path) -> None:
             assert {s["status"]["tasks"][0]["state"] for s in states.values()} == {"RUNNING"}
             topic = client.get("/topics/lines").json()
             in_topic = sum(p["end_offset"] for p in topic["partitions"])
+            counted = _REPLAYED.search(client.get("/metrics").text)
     finally:
         child.stop()
     got = _lines(out)
@@ -133,4 +139,5 @@ def test_no_line_lost_after_sigkill(tmp_path: Path) -> None:
         f"(bound {replayed + sink_bound:.0f})"
     )
     assert 0 <= replayed <= source_bound, "source replay beyond one offset-flush interval"
+    assert counted is not None and float(counted.group(1)) == replayed, "the runtime counts it"
     assert duplicates <= replayed + sink_bound, "sink replay beyond one commit interval"
