@@ -446,7 +446,14 @@ class Struct:
 
     def to_dict(self) -> dict[str, Any]:
         """A plain, recursive dict copy (structs inside lists and maps too)."""
-        return {name: _plain(value) for name, value in self.items()}
+        values = self._values
+        out: dict[str, Any] = {}
+        for f in self.schema.fields:
+            value = values.get(f.name)
+            if value is None:
+                value = f.schema.default
+            out[f.name] = value if type(value) in _SCALARS else _plain(value)
+        return out
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Struct):
@@ -464,6 +471,10 @@ class Struct:
     def __repr__(self) -> str:
         inner = ",".join(f"{f.name}={self._values.get(f.name)!r}" for f in self.schema.fields)
         return f"Struct{{{inner}}}"
+
+
+#: values :func:`_plain` returns unchanged, checked by exact type first in ``to_dict``
+_SCALARS = frozenset({str, int, float, bool, bytes, type(None)})
 
 
 def _plain(value: Any) -> Any:

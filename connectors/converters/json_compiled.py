@@ -56,22 +56,10 @@ def compile_encoder(schema: Schema, options: JsonOptions) -> Codec:
 
     exact = _exact_type(schema)
     if schema.type is Type.STRUCT and schema.name not in LOGICAL_TYPES:
-        inner = _struct_encoder(schema, options, generic)
-    elif exact is not _Never:
-        inner = _passthrough(exact, generic)
-    else:
-        return generic
-    if schema.optional and schema.default is None:
-
-        def optional(value: Any) -> Any:
-            return None if value is None else inner(value)
-
-        return optional
-
-    def required(value: Any) -> Any:
-        return generic(value) if value is None else inner(value)
-
-    return required
+        return _struct_encoder(schema, options, generic)
+    if exact is not _Never:
+        return _passthrough(exact, generic)
+    return generic
 
 
 def _passthrough(exact: type, generic: Codec) -> Codec:
@@ -81,22 +69,74 @@ def _passthrough(exact: type, generic: Codec) -> Codec:
     return convert
 
 
+def _plain_null(schema: Schema) -> bool:
+    """Whether null is written/read as null itself (optional, no default to use instead)."""
+    return schema.optional and schema.default is None
+
+
+def _keep_condition(var: str, schema: Schema, *, check_range: bool) -> str:
+    """Python source of "this field value is its own result" (else its codec is called)."""
+    exact = _exact_type(schema)
+    if exact is int and check_range:
+        limit = _INT_LIMITS[schema.type]
+        parts = [f"(type({var}) is int and {-limit} <= {var} < {limit})"]
+    elif exact is not _Never:
+        parts = [f"type({var}) is {exact.__name__}"]
+    else:
+        parts = []
+    if _plain_null(schema):
+        parts.append(f"{var} is None")
+    return " or ".join(parts) or "False"
+
+
+def _generate_struct_codec(
+    schema: Schema, generic: Codec, field_codec: Callable[[Schema], Codec], *, decoding: bool
+) -> Codec:
+    """One generated function per struct schema: straight-line code, one block per field.
+
+    Why generated: a loop over (name, type, codec) tuples costs several times the work
+    it selects; here each field is a ``get``, an inline type test and, only when that test
+    fails, a call of the field's own compiled codec. Field names appear only as ``repr``
+    string literals, never as code.
+    """
+    namespace: dict[str, Any] = {"Struct": Struct, "schema": schema, "generic": generic,
+                                 "from_validated": Struct.from_validated}  # fmt: skip
+    if decoding:
+        head = ["    if type(source) is not dict:", "        return generic(source)"]
+        getter = "    get = source.get"
+    else:
+        head = [
+            "    if type(source) is not Struct or source.schema is not schema:",
+            "        return generic(source)",
+        ]
+        getter = "    get = source._values.get"
+    body, items = [*head, getter], []
+    for i, f in enumerate(schema.fields):
+        var = f"v{i}"
+        namespace[f"c{i}"] = field_codec(f.schema)
+        body.append(f"    {var} = get({f.name!r})")
+        keep = _keep_condition(var, f.schema, check_range=decoding)
+        if keep == "False":
+            body.append(f"    {var} = c{i}({var})")
+        else:
+            body.append(f"    if not ({keep}):")
+            body.append(f"        {var} = c{i}({var})")
+        items.append(f"{f.name!r}: {var}")
+    result = "{" + ", ".join(items) + "}"
+    body.append(
+        f"    return from_validated(schema, {result})" if decoding else f"    return {result}"
+    )
+    source = "def convert(source):\n" + "\n".join(body) + "\n"
+    # the source holds field names only as repr() literals: no name can become code
+    exec(compile(source, f"<json codec for {schema.name or 'struct'}>", "exec"), namespace)
+    codec: Codec = namespace["convert"]
+    return codec
+
+
 def _struct_encoder(schema: Schema, options: JsonOptions, generic: Codec) -> Codec:
-    fields = [
-        (f.name, _exact_type(f.schema), compile_encoder(f.schema, options)) for f in schema.fields
-    ]
-
-    def convert(value: Any) -> Any:
-        if type(value) is not Struct or value.schema is not schema:
-            return generic(value)
-        values = value._values
-        out = {}
-        for name, exact, encode in fields:
-            v = values.get(name)
-            out[name] = v if type(v) is exact else encode(v)
-        return out
-
-    return convert
+    return _generate_struct_codec(
+        schema, generic, lambda s: compile_encoder(s, options), decoding=False
+    )
 
 
 # ------------------------------------------------------------------------- decoding
@@ -111,24 +151,12 @@ def compile_decoder(schema: Schema | None) -> Codec:
     if schema.name in LOGICAL_TYPES:
         return generic
     if schema.type is Type.STRUCT:
-        inner = _struct_decoder(schema, generic)
-    elif schema.type in _INT_LIMITS:
-        inner = _int_decoder(_INT_LIMITS[schema.type], generic)
-    elif schema.type in _PASSTHROUGH:
-        inner = _passthrough(_PASSTHROUGH[schema.type], generic)
-    else:
-        return generic
-    if schema.optional and schema.default is None:
-
-        def optional(node: Any) -> Any:
-            return None if node is None else inner(node)
-
-        return optional
-
-    def required(node: Any) -> Any:
-        return generic(node) if node is None else inner(node)
-
-    return required
+        return _struct_decoder(schema, generic)
+    if schema.type in _INT_LIMITS:
+        return _int_decoder(_INT_LIMITS[schema.type], generic)
+    if schema.type in _PASSTHROUGH:
+        return _passthrough(_PASSTHROUGH[schema.type], generic)
+    return generic
 
 
 def _identity(node: Any) -> Any:
@@ -147,22 +175,7 @@ def _int_decoder(limit: int, generic: Codec) -> Codec:
 
 
 def _struct_decoder(schema: Schema, generic: Codec) -> Codec:
-    fields = []
-    for f in schema.fields:
-        exact = _exact_type(f.schema)
-        fields.append((f.name, _Never if exact is int else exact, compile_decoder(f.schema)))
-    from_validated = Struct.from_validated
-
-    def convert(node: Any) -> Any:
-        if type(node) is not dict:
-            return generic(node)
-        values = {}
-        for name, exact, decode in fields:
-            v = node.get(name)
-            values[name] = v if type(v) is exact else decode(v)
-        return from_validated(schema, values)
-
-    return convert
+    return _generate_struct_codec(schema, generic, compile_decoder, decoding=True)
 
 
 __all__ = ["Codec", "compile_decoder", "compile_encoder"]

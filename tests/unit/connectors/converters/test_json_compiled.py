@@ -138,3 +138,18 @@ def test_known_envelope_prefix_falls_back_on_anything_unusual() -> None:
     trailing = data + b" "
     assert c.to_connect_data("t", trailing) == converter().to_connect_data("t", trailing)
     assert c.to_connect_data("t", bytearray(data)).value.get("paid") is True
+
+
+def test_generated_struct_codecs_take_any_field_name() -> None:
+    names = ["a'b", 'q"uote', "new\nline", "back\\slash", "é€", "def", "source", "v0", "}"]
+    builder = SchemaBuilder.struct().name("odd")
+    for name in names:
+        builder.field(name, Schema.OPTIONAL_STRING_SCHEMA)
+    schema = builder.build()
+    value = Struct(schema, {name: name * 2 for name in names})
+    encoded = compile_encoder(schema, DEFAULT_OPTIONS)(value)
+    assert encoded == {name: name * 2 for name in names}
+    assert compile_decoder(schema)(encoded) == value
+    c = converter()
+    data = c.from_connect_data("t", schema, value)
+    assert c.to_connect_data("t", data).value == value
