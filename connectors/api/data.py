@@ -548,6 +548,16 @@ _PY_TYPES: dict[Type, tuple[type, ...]] = {
 }
 
 
+#: types whose values of exactly these Python types are valid without further checks
+_EXACT: dict[Type, type] = {
+    Type.STRING: str,
+    Type.BOOLEAN: bool,
+    Type.FLOAT32: float,
+    Type.FLOAT64: float,
+    Type.BYTES: bytes,
+}
+
+
 def validate_value(schema: Schema, value: Any, where: str = "value") -> None:
     """Raise DataError unless ``value`` is valid for ``schema`` (Kafka's ``validateValue``)."""
     if value is None:
@@ -555,6 +565,8 @@ def validate_value(schema: Schema, value: Any, where: str = "value") -> None:
             msg = f"Invalid {where}: null used for required schema {_describe(schema)}."
             raise DataError(msg)
         return
+    if schema.name is None and type(value) is _EXACT.get(schema.type):
+        return  # the common case, answered before the general checks below
     logical = LOGICAL_PY_TYPES.get(schema.name or "")
     if logical is not None:
         if not isinstance(value, logical):

@@ -182,10 +182,21 @@ class JsonConverter(DataHeaderConverter):
         if data is None:
             return SchemaAndValue.NULL
         envelope = self._envelope
-        if envelope is not None and type(data) is bytes and data.startswith(envelope[0]):
-            found = self._decode_known_envelope(envelope, data)
-            if found is not None:
-                return found
+        if (
+            envelope is not None
+            and type(data) is bytes
+            and data.startswith(envelope[0])
+            and data.endswith(b"}")
+        ):
+            # <prefix><payload>}: when the payload part is one valid JSON value, the whole
+            # message is exactly {"schema": <that schema>, "payload": <payload>}; when it
+            # is not, the full parse below reports the problem as it always did
+            try:
+                node = orjson.loads(data[len(envelope[0]) : -1])
+            except orjson.JSONDecodeError:
+                pass
+            else:
+                return SchemaAndValue(envelope[1], envelope[2](node))
         try:
             tree = orjson.loads(data)
         except orjson.JSONDecodeError as exc:
@@ -200,25 +211,6 @@ class JsonConverter(DataHeaderConverter):
         found = SchemaAndValue(schema, value_from_json(schema, tree["payload"]))
         self._remember_envelope(data, key, schema)
         return found
-
-    @staticmethod
-    def _decode_known_envelope(
-        envelope: tuple[bytes, Schema | None, Codec], data: bytes
-    ) -> SchemaAndValue | None:
-        """Decode only the payload of a message that starts with the last schema's bytes.
-
-        ``data`` is ``<prefix><payload>}``; when the payload part is one valid JSON value
-        the whole message is exactly ``{"schema": <that schema>, "payload": <payload>}``.
-        None (anything else): the caller parses the whole message as usual.
-        """
-        prefix, schema, decode = envelope
-        if not data.endswith(b"}"):
-            return None
-        try:
-            node = orjson.loads(data[len(prefix) : -1])
-        except orjson.JSONDecodeError:
-            return None
-        return SchemaAndValue(schema, decode(node))
 
     def _remember_envelope(self, data: Any, key: bytes, schema: Schema | None) -> None:
         """Keep the schema part of a message written the canonical (compact) way.

@@ -195,10 +195,11 @@ class KeyValueTransform(Transformation[ConnectRecord]):
     def updated(self, record: ConnectRecord, schema: Schema | None, value: Any) -> ConnectRecord:
         if self.target == "key":
             return record.new_record(key_schema=schema, key=value)
-        return record.new_record(value_schema=schema, value=value)
+        return record.with_value(schema, value)
 
     def apply(self, record: ConnectRecord) -> ConnectRecord | None:
-        if self.target == "key":
+        on_key = self.target == "key"
+        if on_key:
             schema, value = record.key_schema, record.key
         else:
             schema, value = record.value_schema, record.value
@@ -208,9 +209,9 @@ class KeyValueTransform(Transformation[ConnectRecord]):
             new_schema, new_value = self.apply_schemaless(record, value)
         else:
             new_schema, new_value = self.apply_with_schema(record, schema, value)
-        if self.target == "key":
+        if on_key:
             return record.new_record(key_schema=new_schema, key=new_value)
-        return record.new_record(value_schema=new_schema, value=new_value)
+        return record.with_value(new_schema, new_value)
 
     def apply_schemaless(self, record: ConnectRecord, value: Any) -> tuple[Schema | None, Any]:
         raise NotImplementedError

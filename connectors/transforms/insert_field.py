@@ -18,6 +18,7 @@ from connectors.api import (
     SinkRecord,
     Struct,
     Timestamp,
+    validate_value,
 )
 from connectors.transforms.base import (
     REPLACE_NULL_WITH_DEFAULT,
@@ -130,11 +131,14 @@ class InsertField(KeyValueTransform):
         new_schema, plan = self.schema_cache.get_or_build(schema, lambda: self._build_plan(schema))
         if struct.schema is schema:
             values = copied_values(struct, plan, self.replace_null)
-            updated = Struct.from_validated(new_schema, values)
-        else:
-            updated = Struct(new_schema)
-            for f in schema.fields:
-                updated.put(f.name, field_value(struct, f.name, self.replace_null))
+            field_map = new_schema._field_map
+            for spec, inserted in self._inserted(record, schemaful=True):
+                validate_value(field_map[spec.name].schema, inserted, f"field {spec.name!r}")
+                values[spec.name] = inserted  # as Struct.put does, minus the name lookup
+            return new_schema, Struct.from_validated(new_schema, values)
+        updated = Struct(new_schema)
+        for f in schema.fields:
+            updated.put(f.name, field_value(struct, f.name, self.replace_null))
         for spec, inserted in self._inserted(record, schemaful=True):
             updated.put(spec.name, inserted)
         return new_schema, updated
