@@ -29,11 +29,11 @@ from __future__ import annotations
 import datetime as _dt
 import decimal as _decimal
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, ClassVar
 
 from connectors.api.errors import DataError
+from connectors.api.schema_and_value import SchemaAndValue as SchemaAndValue
 
 
 class Type(StrEnum):
@@ -493,34 +493,6 @@ def _values_equal(a: Any, b: Any) -> bool:
     ):
         return bytes(a) == bytes(b)
     return bool(a == b)
-
-
-@dataclass(frozen=True, slots=True, init=False)
-class SchemaAndValue:
-    """What a converter returns: the schema (None when schemaless) and the value.
-
-    Unpacks like a pair: ``schema, value = converter.to_connect_data(topic, data)``.
-    The constructor writes the slots directly: a sink converts every record into one of
-    these, and the frozen dataclass's generated ``__init__`` costs a third more.
-    """
-
-    schema: Schema | None
-    value: Any
-
-    NULL: ClassVar[SchemaAndValue]
-
-    def __init__(self, schema: Schema | None, value: Any) -> None:
-        _SET_SCHEMA(self, schema)
-        _SET_VALUE(self, value)
-
-    def __iter__(self) -> Iterator[Any]:
-        yield self.schema
-        yield self.value
-
-
-_SET_SCHEMA = vars(SchemaAndValue)["schema"].__set__  # the slot itself, past the frozen guard
-_SET_VALUE = vars(SchemaAndValue)["value"].__set__
-SchemaAndValue.NULL = SchemaAndValue(None, None)
 
 
 DECIMAL_NAME = "org.apache.kafka.connect.data.Decimal"
