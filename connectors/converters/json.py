@@ -24,7 +24,12 @@ from connectors.api import (
     SchemaAndValue,
     ValidString,
 )
-from connectors.converters.json_compiled import Codec, compile_decoder, compile_encoder
+from connectors.converters.json_compiled import (
+    Codec,
+    compile_decoder,
+    compile_encoder,
+    decoded_as_is,
+)
 from connectors.converters.json_data import (
     JsonOptions,
     json_default,
@@ -89,7 +94,8 @@ class JsonConverter(DataHeaderConverter):
         self._from_json_cache = _Lru(1000)
         self._cache_size = 1000
         self._encoders: dict[int, tuple[Schema, bytes | None, Codec]] = {}
-        self._envelope: tuple[bytes, Schema | None, Codec] | None = None
+        #: (prefix, its length, schema, type decoded as is, decoder) of the last envelope
+        self._envelope: tuple[bytes, int, Schema | None, type, Codec] | None = None
 
     def version(self) -> str:
         return "1.0"
@@ -117,28 +123,28 @@ class JsonConverter(DataHeaderConverter):
             if value is None:
                 return None
         elif self._cache_size > 0:
-            return self._compiled_from_connect(schema, value)
+            # the generic path below, with the schema's encoder and prefix cached by the
+            # schema object's identity (each entry holds its schema, so the id cannot be
+            # reused while cached): no hashing or comparing of schemas per record
+            entry = self._encoders.get(id(schema))
+            if entry is None or entry[0] is not schema:
+                entry = self._compile(schema)
+            tree = entry[2](value)
+            try:
+                payload = orjson.dumps(tree, default=json_default, option=_DUMP_OPTS)
+            except TypeError:
+                payload = self._dumps(tree)
+            if not self.schemas_enabled:
+                return payload
+            prefix = entry[1]
+            if prefix is not None:
+                return prefix + payload + b"}"
+            # the schema cannot be written as JSON: _schema_bytes raises the generic error
+            return b'{"schema":' + self._schema_bytes(schema) + b',"payload":' + payload + b"}"
         payload = self._dumps(value_to_json(schema, value, self.options))
         if not self.schemas_enabled:
             return payload
         return b'{"schema":' + self._schema_bytes(schema) + b',"payload":' + payload + b"}"
-
-    def _compiled_from_connect(self, schema: Schema, value: Any) -> bytes:
-        """The same bytes as the generic path, with the schema's encoder and prefix cached.
-
-        The cache is keyed by the schema object's identity (each entry holds its schema, so
-        the id cannot be reused while cached): no hashing or comparing of schemas per record.
-        """
-        entry = self._encoders.get(id(schema))
-        if entry is None or entry[0] is not schema:
-            entry = self._compile(schema)
-        payload = self._dumps(entry[2](value))
-        if not self.schemas_enabled:
-            return payload
-        prefix = entry[1]
-        if prefix is None:  # the schema cannot be written as JSON: let the generic path say why
-            return b'{"schema":' + self._schema_bytes(schema) + b',"payload":' + payload + b"}"
-        return prefix + payload + b"}"
 
     def _compile(self, schema: Schema) -> tuple[Schema, bytes | None, Codec]:
         prefix: bytes | None = None
@@ -192,11 +198,13 @@ class JsonConverter(DataHeaderConverter):
             # message is exactly {"schema": <that schema>, "payload": <payload>}; when it
             # is not, the full parse below reports the problem as it always did
             try:
-                node = orjson.loads(data[len(envelope[0]) : -1])
+                node = orjson.loads(data[envelope[1] : -1])
             except orjson.JSONDecodeError:
                 pass
             else:
-                return SchemaAndValue(envelope[1], envelope[2](node))
+                if type(node) is envelope[3]:
+                    return SchemaAndValue(envelope[2], node)
+                return SchemaAndValue(envelope[2], envelope[4](node))
         try:
             tree = orjson.loads(data)
         except orjson.JSONDecodeError as exc:
@@ -222,7 +230,8 @@ class JsonConverter(DataHeaderConverter):
             return
         prefix = b'{"schema":' + key + b',"payload":'
         if data.startswith(prefix):
-            self._envelope = (prefix, schema, compile_decoder(schema))
+            as_is = decoded_as_is(schema)
+            self._envelope = (prefix, len(prefix), schema, as_is, compile_decoder(schema))
 
     def _schema_from(self, node: Any, key: bytes | None = None) -> Schema | None:
         if node is None:

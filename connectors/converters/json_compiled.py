@@ -140,6 +140,16 @@ def _struct_encoder(schema: Schema, options: JsonOptions, generic: Codec) -> Cod
 
 
 # ------------------------------------------------------------------------- decoding
+def decoded_as_is(schema: Schema | None) -> type:
+    """The Python type whose JSON values decode to themselves for ``schema``.
+
+    A type no JSON value has when there is none (ints need their range checked): callers
+    test ``type(node) is decoded_as_is(schema)`` before calling the compiled decoder.
+    """
+    exact = _Never if schema is None else _exact_type(schema)
+    return _Never if exact is int else exact
+
+
 def compile_decoder(schema: Schema | None) -> Codec:
     """A function equal to ``lambda node: value_from_json(schema, node)``, only faster."""
     if schema is None:
@@ -178,4 +188,4 @@ def _struct_decoder(schema: Schema, generic: Codec) -> Codec:
     return _generate_struct_codec(schema, generic, compile_decoder, decoding=True)
 
 
-__all__ = ["Codec", "compile_decoder", "compile_encoder"]
+__all__ = ["Codec", "compile_decoder", "compile_encoder", "decoded_as_is"]
