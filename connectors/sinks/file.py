@@ -103,7 +103,11 @@ class FileSinkTask(SinkTask):
     def put(self, records: list[SinkRecord]) -> None:
         if not records or self._file is None:
             return
-        text = "\n".join([format_value(r.value) for r in records])
+        values = [r.value for r in records]
+        try:
+            text = "\n".join(values)  # all strings (lines), the common case: as they are
+        except TypeError:
+            text = "\n".join([format_value(v) for v in values])
         self._file.write((text + "\n").encode(self._encoding, "replace"))
 
     def flush(self, current_offsets: Mapping[TopicPartition, int]) -> None:

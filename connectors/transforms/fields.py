@@ -139,6 +139,7 @@ class HoistField(KeyValueTransform):
 
     def setup(self, config: dict[str, Any]) -> None:
         self.field: str = config[FIELD]
+        self._where = f"field {self.field!r}"  # Struct.put's wording, built once
 
     def apply_schemaless(self, record: ConnectRecord, value: Any) -> tuple[Schema | None, Any]:
         return None, {self.field: value}
@@ -149,7 +150,7 @@ class HoistField(KeyValueTransform):
         hoisted = self.schema_cache.get_or_build(
             schema, lambda: SchemaBuilder.struct().field(self.field, schema).build()
         )
-        validate_value(schema, value, f"field {self.field!r}")  # what Struct.put checks
+        validate_value(schema, value, self._where)  # what Struct.put checks
         return hoisted, Struct.from_validated(hoisted, {self.field: value})
 
 

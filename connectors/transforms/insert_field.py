@@ -90,6 +90,9 @@ class InsertField(KeyValueTransform):
         self.static = Spec.parse(config[STATIC_FIELD])
         self.static_value = config[STATIC_VALUE]
         self.replace_null = config[REPLACE_NULL_WITH_DEFAULT]
+        specs = (self.topic, self.partition, self.offset, self.timestamp, self.static)
+        #: the "where" of Struct.put's messages, built once instead of per record
+        self._where = {spec.name: f"field {spec.name!r}" for spec in specs if spec is not None}
 
     def _offset_of(self, record: ConnectRecord) -> int:
         if not isinstance(record, SinkRecord):
@@ -133,7 +136,7 @@ class InsertField(KeyValueTransform):
             values = copied_values(struct, plan, self.replace_null)
             field_map = new_schema._field_map
             for spec, inserted in self._inserted(record, schemaful=True):
-                validate_value(field_map[spec.name].schema, inserted, f"field {spec.name!r}")
+                validate_value(field_map[spec.name].schema, inserted, self._where[spec.name])
                 values[spec.name] = inserted  # as Struct.put does, minus the name lookup
             return new_schema, Struct.from_validated(new_schema, values)
         updated = Struct(new_schema)

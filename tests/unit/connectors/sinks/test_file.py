@@ -80,3 +80,13 @@ def test_missing_file_is_a_config_error() -> None:
     with pytest.raises(ConfigError) as info:
         FileSinkTask().start({"topics": "in", "file.fsync": "maybe", "file.encoding": "klingon"})
     assert set(info.value.errors) == {"file", "file.fsync", "file.encoding"}
+
+
+def test_batches_of_only_strings_and_mixed_batches_write_the_same_lines(tmp_path: Path) -> None:
+    out = tmp_path / "out.txt"
+    task = _task(out)
+    task.put(_records(["a", "", "b c"]))
+    task.put(_records(["d", 5, None]))
+    task.flush({TopicPartition("in", 0): 6})
+    assert out.read_text() == "a\n\nb c\nd\n5\nnull\n"
+    task.stop()
