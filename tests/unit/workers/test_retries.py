@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from pathlib import Path
+
+import pytest
 
 from tests.unit.workers import plugins
 from tests.unit.workers.helpers import herder_on, sink, source, task_state, wait_for
@@ -48,7 +51,10 @@ def test_outage_under_tolerance_all_redelivers_and_sends_nothing_to_the_dlq(
         plugins.OUTAGE.discard("down1")
 
 
-def test_outage_under_tolerance_none_keeps_the_task_running(tmp_path: Path) -> None:
+def test_outage_under_tolerance_none_keeps_the_task_running(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="workers.retry")
     plugins.OUTAGE.add("down2")
     try:
         with herder_on(tmp_path) as herder:
@@ -60,6 +66,10 @@ def test_outage_under_tolerance_none_keeps_the_task_running(tmp_path: Path) -> N
             plugins.OUTAGE.discard("down2")
             wait_for(lambda: len(plugins.values("down2")) == 10, what="delivered after outage")
             assert task_state(herder, "down2") == "RUNNING"
+            wait_for(lambda: any("succeeded again" in r.message for r in caplog.records))
+        warnings = [r for r in caplog.records if r.name == "workers.retry" and r.levelno >= 30]
+        assert len(warnings) == 1, "one warning per streak, not one per attempt"
+        assert "down2-0" in warnings[0].getMessage()
     finally:
         plugins.OUTAGE.discard("down2")
 
