@@ -381,6 +381,9 @@ def _install_standard_schemas() -> None:
 _install_standard_schemas()
 
 
+_new_object = object.__new__
+
+
 class Struct:
     """A STRUCT value: field values checked against the schema as they are put (like Kafka)."""
 
@@ -402,7 +405,7 @@ class Struct:
         For producers that already guarantee every value fits its field schema, such as a
         converter that decoded the data against that schema; everyone else uses ``put``.
         """
-        struct = cls.__new__(cls)
+        struct = _new_object(cls)
         struct.schema = schema
         struct._values = values
         return struct

@@ -100,7 +100,7 @@ def _generate_struct_codec(
     string literals, never as code.
     """
     namespace: dict[str, Any] = {"Struct": Struct, "schema": schema, "generic": generic,
-                                 "from_validated": Struct.from_validated}  # fmt: skip
+                                 "new": object.__new__}  # fmt: skip
     if decoding:
         head = ["    if type(source) is not dict:", "        return generic(source)"]
         getter = "    get = source.get"
@@ -123,9 +123,11 @@ def _generate_struct_codec(
             body.append(f"        {var} = c{i}({var})")
         items.append(f"{f.name!r}: {var}")
     result = "{" + ", ".join(items) + "}"
-    body.append(
-        f"    return from_validated(schema, {result})" if decoding else f"    return {result}"
-    )
+    if decoding:  # Struct.from_validated, inlined: the values were checked just above
+        body += ["    out = new(Struct)", "    out.schema = schema", f"    out._values = {result}"]
+        body.append("    return out")
+    else:
+        body.append(f"    return {result}")
     source = "def convert(source):\n" + "\n".join(body) + "\n"
     # the source holds field names only as repr() literals: no name can become code
     exec(compile(source, f"<json codec for {schema.name or 'struct'}>", "exec"), namespace)

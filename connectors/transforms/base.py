@@ -60,13 +60,14 @@ class SchemaCache:
     def __init__(self, size: int = 16) -> None:
         self.size = size
         self._items: OrderedDict[Any, Any] = OrderedDict()
-        self._last_key: Any = None
-        self._last: Any = None
+        #: (key, value) of the previous call, one attribute so a reader never mixes two calls
+        self._last: tuple[Any, Any] | None = None
 
     def get_or_build(self, key: Any, build: Callable[[], D]) -> D:
         """The value derived from ``key``; ``build()`` only when it is not cached."""
-        if key is self._last_key and self._last is not None:
-            return self._last  # type: ignore[no-any-return]
+        last = self._last
+        if last is not None and last[0] is key:
+            return last[1]  # type: ignore[no-any-return]
         found = self._items.get(key)
         if found is not None:
             self._items.move_to_end(key)
@@ -75,7 +76,7 @@ class SchemaCache:
             self._items[key] = found
             if len(self._items) > self.size:
                 self._items.popitem(last=False)
-        self._last_key, self._last = key, found
+        self._last = (key, found)
         return found
 
 
