@@ -93,7 +93,7 @@ class JsonConverter(DataHeaderConverter):
         self._to_json_cache = _Lru(1000)
         self._from_json_cache = _Lru(1000)
         self._cache_size = 1000
-        self._encoders: dict[int, tuple[Schema, bytes | None, Codec]] = {}
+        self._encoders: dict[int, tuple[Schema, bytes | None, Codec, JsonOptions]] = {}
         #: (prefix, its length, schema, type decoded as is, decoder) of the last envelope
         self._envelope: tuple[bytes, int, Schema | None, type, Codec] | None = None
 
@@ -127,7 +127,7 @@ class JsonConverter(DataHeaderConverter):
             # schema object's identity (each entry holds its schema, so the id cannot be
             # reused while cached): no hashing or comparing of schemas per record
             entry = self._encoders.get(id(schema))
-            if entry is None or entry[0] is not schema:
+            if entry is None or entry[0] is not schema or entry[3] is not self.options:
                 entry = self._compile(schema)
             tree = entry[2](value)
             try:
@@ -146,14 +146,14 @@ class JsonConverter(DataHeaderConverter):
             return payload
         return b'{"schema":' + self._schema_bytes(schema) + b',"payload":' + payload + b"}"
 
-    def _compile(self, schema: Schema) -> tuple[Schema, bytes | None, Codec]:
+    def _compile(self, schema: Schema) -> tuple[Schema, bytes | None, Codec, JsonOptions]:
         prefix: bytes | None = None
         if self.schemas_enabled:
             try:
                 prefix = b'{"schema":' + self._schema_bytes(schema) + b',"payload":'
             except Exception:  # raised again, in order, by the generic path below
                 prefix = None
-        entry = (schema, prefix, compile_encoder(schema, self.options))
+        entry = (schema, prefix, compile_encoder(schema, self.options), self.options)
         if len(self._encoders) >= self._cache_size:
             del self._encoders[next(iter(self._encoders))]
         self._encoders[id(schema)] = entry
@@ -190,6 +190,7 @@ class JsonConverter(DataHeaderConverter):
         envelope = self._envelope
         if (
             envelope is not None
+            and self.schemas_enabled
             and type(data) is bytes
             and data.startswith(envelope[0])
             and data.endswith(b"}")

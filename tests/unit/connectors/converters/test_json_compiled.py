@@ -1,5 +1,6 @@
 """The compiled per-schema JSON paths give exactly what the generic code gives."""
 
+import decimal
 import gc
 from typing import Any
 
@@ -7,10 +8,15 @@ import orjson
 import pytest
 from hypothesis import given, settings
 
-from connectors.api import DataError, Schema, SchemaBuilder, Struct
+from connectors.api import DataError, Decimal, Schema, SchemaBuilder, Struct
 from connectors.converters.json import JsonConverter
 from connectors.converters.json_compiled import compile_decoder, compile_encoder
-from connectors.converters.json_data import DEFAULT_OPTIONS, value_from_json, value_to_json
+from connectors.converters.json_data import (
+    DEFAULT_OPTIONS,
+    JsonOptions,
+    value_from_json,
+    value_to_json,
+)
 from tests.unit.connectors.converters.strategies import schema_and_value
 
 
@@ -153,3 +159,22 @@ def test_generated_struct_codecs_take_any_field_name() -> None:
     c = converter()
     data = c.from_connect_data("t", schema, value)
     assert c.to_connect_data("t", data).value == value
+
+
+def test_settings_changed_after_use_are_honoured_like_a_fresh_converter() -> None:
+    schema = SchemaBuilder.struct().name("d").field("p", Decimal.schema(2)).build()
+    value = Struct(schema, {"p": decimal.Decimal("1.25")})
+    c = converter()
+    data = c.from_connect_data("t", schema, value)
+    c.to_connect_data("t", data)  # caches the encoder and remembers the envelope
+    c.configure({"decimal.format": "NUMERIC"})
+    assert c.from_connect_data("t", schema, value) == converter(
+        decimal_format="NUMERIC"
+    ).from_connect_data("t", schema, value)
+    c.options = JsonOptions()  # set directly, without configure()
+    assert c.from_connect_data("t", schema, value) == data
+    c.to_connect_data("t", data)
+    c.schemas_enabled = False
+    assert c.to_connect_data("t", data) == converter(schemas_enable=False).to_connect_data(
+        "t", data
+    )
