@@ -73,6 +73,8 @@ def format_value(value: Any) -> str:
     """The text of one line for a record value (see the module docstring)."""
     if isinstance(value, str):
         return value
+    if type(value) is Struct:  # what the default hook would do, minus orjson's round trip
+        return orjson.dumps(value.to_dict(), default=_json_default).decode()
     if value is None:
         return "null"
     if isinstance(value, bytes | bytearray):

@@ -6,11 +6,20 @@ import decimal
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 
-from connectors.api import ConfigError, Schema, SchemaBuilder, SinkRecord, Struct, TopicPartition
+from connectors.api import (
+    ConfigError,
+    Decimal,
+    Schema,
+    SchemaBuilder,
+    SinkRecord,
+    Struct,
+    TopicPartition,
+)
 from connectors.plugins import default_registry
-from connectors.sinks.file import FileSinkConnector, FileSinkTask
+from connectors.sinks.file import FileSinkConnector, FileSinkTask, _json_default, format_value
 from tests.support.sdk_harness import HarnessSinkTaskContext
 
 
@@ -90,3 +99,21 @@ def test_batches_of_only_strings_and_mixed_batches_write_the_same_lines(tmp_path
     task.flush({TopicPartition("in", 0): 6})
     assert out.read_text() == "a\n\nb c\nd\n5\nnull\n"
     task.stop()
+
+
+def test_struct_lines_equal_the_default_hook_output() -> None:
+    inner = SchemaBuilder.struct().field("d", Decimal.schema(1)).optional().build()
+    outer = (
+        SchemaBuilder.struct()
+        .field("s", Schema.STRING_SCHEMA)
+        .field("b", Schema.OPTIONAL_BYTES_SCHEMA)
+        .field("in", inner)
+        .field("list", SchemaBuilder.array(inner).optional().build())
+        .build()
+    )
+    one = Struct(inner, {"d": decimal.Decimal("2.5")})
+    value = Struct(outer, {"s": "é", "b": b"\xff", "in": one, "list": [one, None]})
+    line = format_value(value)
+    assert line == orjson.dumps(value, default=_json_default).decode()
+    assert orjson.loads(line) == {"s": "é", "b": "\ufffd", "in": {"d": "2.5"},
+                                  "list": [{"d": "2.5"}, None]}  # fmt: skip
