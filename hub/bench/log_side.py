@@ -11,10 +11,14 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 
 from hub.bench.dataset import KeyValue, chunks
 from hub.bench.errors import BenchError
 from hub.core_log import Log, ProduceRecord
+
+_KEY = itemgetter(0)
+_VALUE = itemgetter(1)
 
 TOPIC = "bench"
 READ_MAX_BYTES = 1 << 20
@@ -53,8 +57,8 @@ def produce(
     start = time.perf_counter()
     if columns:
         for chunk in chunks(records, batch_size):
-            keys, values = zip(*chunk, strict=True)
-            log.append_kv(topic, keys, values)
+            # Two C-level passes; zip(*chunk) would build one iterator per record.
+            log.append_kv(topic, list(map(_KEY, chunk)), list(map(_VALUE, chunk)))
     else:
         for chunk in chunks(records, batch_size):
             log.append(topic, [ProduceRecord(key=k, value=v) for k, v in chunk])
