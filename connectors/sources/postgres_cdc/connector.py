@@ -8,35 +8,26 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from connectors.api import ConfigDef, ConfigError, ConfigValue, ConnectError, SourceConnector, Task
+from connectors.api import (
+    ConfigError,
+    ConfiguredConnector,
+    ConfigValue,
+    ConnectError,
+    SourceConnector,
+)
 from connectors.sources.postgres_cdc import database as db
 from connectors.sources.postgres_cdc.config import CONFIG_DEF, parse_config
 from connectors.sources.postgres_cdc.envelope import VERSION
 from connectors.sources.postgres_cdc.task import PostgresCdcTask
 
 
-class PostgresCdcConnector(SourceConnector):
+class PostgresCdcConnector(ConfiguredConnector, SourceConnector):
     """Captures row changes of a PostgreSQL database through logical decoding (pgoutput)."""
 
-    def version(self) -> str:
-        return VERSION
-
-    def config_def(self) -> ConfigDef:
-        return CONFIG_DEF
-
-    def start(self, config: Mapping[str, str]) -> None:
-        CONFIG_DEF.parse(dict(config))
-        self._config = dict(config)
-
-    def task_class(self) -> type[Task]:
-        return PostgresCdcTask
-
-    def task_configs(self, max_tasks: int) -> list[dict[str, str]]:
-        """Always one task: one slot, one ordered stream."""
-        return [dict(self._config)]
-
-    def stop(self) -> None:
-        self._config = {}
+    CONFIG_DEF = CONFIG_DEF
+    TASK_CLASS = PostgresCdcTask
+    VERSION = VERSION
+    MAX_TASKS = 1  # one slot, one ordered stream
 
     def validate(self, config: Mapping[str, str]) -> list[ConfigValue]:
         """Per-key checks, then (when they pass) a connection and the server checks.
@@ -44,7 +35,7 @@ class PostgresCdcConnector(SourceConnector):
         Like Debezium's validation, a config that cannot connect, or a server without
         wal_level=logical or a user without REPLICATION, is reported before it is saved.
         """
-        values = CONFIG_DEF.validate(dict(config))
+        values = self.validate_config(config)
         if any(v.errors for v in values):
             return values
         by_name = {v.name: v for v in values}
