@@ -94,6 +94,12 @@ Examples:
     help="Also write the report as JSON to this file.",
 )
 @click.option(
+    "--markdown",
+    "markdown_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the table as markdown to this file (for docs/performance.md).",
+)
+@click.option(
     "--dir",
     "--work-dir",
     "work_dir",
@@ -117,6 +123,7 @@ def log(
     large_records: int,
     large_value_size: int,
     json_path: Path | None,
+    markdown_path: Path | None,
     work_dir: Path | None,
     redis_server: str,
 ) -> None:
@@ -143,3 +150,8 @@ def log(
     if json_path is not None:
         json_path.write_bytes(orjson.dumps(report.to_dict(), option=orjson.OPT_INDENT_2))
         click.echo(f"report written to {json_path}", err=True)
+    if markdown_path is not None:
+        from hub.bench.report import markdown_table
+
+        markdown_path.write_text(markdown_table(report))
+        click.echo(f"markdown table written to {markdown_path}", err=True)
