@@ -25,7 +25,8 @@ from psycopg import pq, sql
 
 from connectors.api import SourceRecord
 from connectors.sources.postgres_cdc.database import TableRef
-from connectors.sources.postgres_cdc.envelope import TableShape, fast_struct, source_block
+from connectors.sources.postgres_cdc.envelope import TableShape, source_block
+from connectors.sources.postgres_cdc.snapshot_rows import ChunkBuilder, compile_chunk_builder
 
 
 @dataclass
@@ -87,6 +88,28 @@ def parse_copy_text(data: bytes) -> list[list[str | None]]:
     return rows
 
 
+def split_copy_text(data: bytes, width: int) -> tuple[list[Any], int, bool]:
+    r"""COPY text split for the chunk builders: (fields, row count, escaped).
+
+    Without a backslash anywhere (no NULL, no escape: the common case) tabs and newlines
+    are pure separators, so the whole chunk is split in one C call into a flat list of
+    ``count * width`` fields; otherwise ``escaped`` is True and the result is
+    :func:`parse_copy_text`'s list of rows.
+    """
+    text = data.decode()
+    if "\\" in text:
+        rows = parse_copy_text(data)
+        return rows, len(rows), True
+    if not text:
+        return [], 0, False
+    count = text.count("\n")
+    flat = text[:-1].replace("\n", "\t").split("\t")
+    if len(flat) != count * width:
+        msg = f"COPY returned {len(flat)} fields for {count} rows of {width} columns"
+        raise psycopg.DataError(msg)
+    return flat, count, False
+
+
 def copy_out(conn: psycopg.Connection[Any], query: sql.Composable) -> bytes:
     """Run ``COPY ... TO STDOUT`` and return all its data.
 
@@ -141,6 +164,7 @@ class Snapshotter:
         self.fetch_size = fetch_size
         self.partition = partition
         self.progress = SnapshotProgress(tables=tables)
+        self._builders: dict[str, dict[Any, Any]] = {}
         if resume_table is not None:
             names = [t.ref.full for t in tables]
             if resume_table in names:
@@ -190,17 +214,26 @@ class Snapshotter:
         if self.done:
             return []
         table = self.progress.tables[self.progress.table_index]
-        rows = parse_copy_text(copy_out(self.conn, self._query(table)))
-        more = len(rows) > self.fetch_size
-        rows = rows[: self.fetch_size]
-        records = self._records(table, rows, last_chunk=not more)
+        data = copy_out(self.conn, self._query(table))
+        width = len(table.shape.names) + (0 if table.chunk_columns else 1)
+        rows, count, escaped = split_copy_text(data, width)
+        more = count > self.fetch_size
         if more:
-            self.progress.last_key = self._key_of(table, rows[-1])
+            count = self.fetch_size
+            rows = rows[: count * width] if not escaped else rows[:count]
+        last = self._row(rows, count - 1, width, escaped) if count else []
+        records = self._records(table, rows, width, escaped, last_chunk=not more)
+        if more:
+            self.progress.last_key = self._key_of(table, last)
         else:
             self.progress.table_index += 1
             self.progress.last_key = None
-        table.rows_done += len(rows)
+        table.rows_done += count
         return records
+
+    @staticmethod
+    def _row(rows: list[Any], index: int, width: int, escaped: bool) -> list[Any]:
+        return list(rows[index]) if escaped else rows[index * width : (index + 1) * width]
 
     def _key_of(self, table: SnapshotTable, row: list[Any]) -> list[str | None]:
         if not table.chunk_columns:
@@ -208,45 +241,40 @@ class Snapshotter:
         names = table.shape.names
         return [row[names.index(k)] for k in table.chunk_columns]
 
+    def _builder(self, table: SnapshotTable, escaped: bool) -> ChunkBuilder:
+        """The table's generated chunk builder (compiled once per table and row form)."""
+        cache = self._builders.setdefault(table.ref.full, {})
+        builder = cache.get(escaped)
+        if builder is None or cache.get("shape") is not table.shape:
+            cache.clear()
+            cache["shape"] = table.shape
+            builder = compile_chunk_builder(
+                table.shape, table=table.ref.full, key_columns=table.chunk_columns, nulls=escaped
+            )
+            cache[escaped] = builder
+        return builder
+
     def _records(
-        self, table: SnapshotTable, rows: list[list[Any]], *, last_chunk: bool
+        self, table: SnapshotTable, rows: list[Any], width: int, escaped: bool, *, last_chunk: bool
     ) -> list[SourceRecord]:
         shape = table.shape
         now_us = time.time_ns() // 1000
-        now_ms = now_us // 1000
         last_table = self.progress.table_index == len(self.progress.tables) - 1
         plain = source_block(self.prefix, self.db, shape.schema, shape.table, now_us,
                              snapshot="true", lsn=self.lsn)  # fmt: skip
-        out: list[SourceRecord] = []
-        base_offset = {"lsn": self.lsn, "snapshot": "INITIAL", "snapshot_table": table.ref.full,
-                       "snapshot_key": None, "last_snapshot_record": False,
-                       "ts_usec": now_us}  # fmt: skip
-        no_pk = not table.chunk_columns
-        key_pos = [shape.names.index(k) for k in table.chunk_columns]
-        first_index = 0 if (rows and table.rows_done == 0) else -1
-        last_index = len(rows) - 1 if last_chunk else -2
-        env_schema, key_schema, topic, partition = (
-            shape.envelope_schema, shape.key_schema, shape.topic, self.partition)  # fmt: skip
-        value_of, key_of = shape.value, shape.key_of
-        for i, row in enumerate(rows):
-            values = row[1:] if no_pk else row
-            src = plain
-            if i in (first_index, last_index):
-                marker = self._marker(i == first_index, i == last_index, last_table)
-                src = source_block(self.prefix, self.db, shape.schema, shape.table, now_us,
-                                   snapshot=marker, lsn=self.lsn)  # fmt: skip
-            after = value_of(values)
-            value = fast_struct(env_schema, {
-                "before": None, "after": after, "source": src, "transaction": None,
-                "op": "r", "ts_ms": now_ms, "ts_us": now_us, "ts_ns": now_us * 1000,
-            })  # fmt: skip
-            offset = base_offset.copy()
-            offset["snapshot_key"] = [row[0]] if no_pk else [row[p] for p in key_pos]
-            if src is not plain and src._values["snapshot"] == "last":
-                offset["last_snapshot_record"] = True
-            out.append(SourceRecord(topic, None, key_schema, key_of(after), env_schema, value,
-                                    timestamp=now_ms, source_partition=partition,
-                                    source_offset=offset))  # fmt: skip
+        source = rows if escaped else zip(*[iter(rows)] * width, strict=False)
+        out = self._builder(table, escaped)(source, now_us, plain, self.partition, self.lsn)
+        first_index = 0 if (out and table.rows_done == 0) else -1
+        last_index = len(out) - 1 if last_chunk else -2
+        for i in {first_index, last_index}:
+            if i < 0:
+                continue
+            marker = self._marker(i == first_index, i == last_index, last_table)
+            src = source_block(self.prefix, self.db, shape.schema, shape.table, now_us,
+                               snapshot=marker, lsn=self.lsn)  # fmt: skip
+            out[i].value._values["source"] = src
+            if marker == "last":
+                out[i].source_offset["last_snapshot_record"] = True
         self.progress.started = True
         return out
 
