@@ -20,7 +20,7 @@ import contextlib
 import logging
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
 from typing import Any
 
@@ -32,6 +32,7 @@ from connectors.api import (
     RetriableError,
     SchemaAndValue,
     SinkRecord,
+    SinkRecordBatch,
     SinkTask,
     SinkTaskContext,
     TimestampType,
@@ -260,6 +261,49 @@ class WorkerSinkTask(WorkerTask):
         that record through :meth:`_convert_slow`, which applies retries and tolerance.
         """
         metrics = self.setup.metrics
+        total = sum(len(chunk.offsets) for _, chunk in fetched)
+        records: Sequence[SinkRecord] | None = self._as_columns(fetched)
+        if records is None:
+            records = self._as_records(fetched)
+        metrics.polled.inc(total)
+        self._fetched, self._raw_index = fetched, None
+        if records:
+            try:
+                self._put(records)
+            except Interrupted:  # paused/stopped in a backoff: read the batch again later
+                self._fetched, self._raw_index = [], None
+                return
+            metrics.written.inc(len(records))
+        for tp, chunk in fetched:
+            self.positions[tp] = chunk.offsets[-1] + 1
+        self._fetched, self._raw_index = [], None
+
+    def _as_columns(self, fetched: list[Fetched]) -> SinkRecordBatch | None:
+        """The batch as columns, or None when it needs record objects (see below).
+
+        Record objects are needed for transforms and headers; a converter failure also
+        returns None, so :meth:`_as_records` converts record by record with retries,
+        tolerance and the DLQ.
+        """
+        plugins = self.setup.plugins
+        if plugins.chain.stages or any(any(chunk.headers) for _, chunk in fetched):
+            return None
+        batch = SinkRecordBatch()
+        try:
+            for (topic, partition), chunk in fetched:
+                keys = chunk.keys
+                if keys.count(None) == len(keys):
+                    key_columns: tuple[Sequence[Any], Sequence[Any]] = ([None] * len(keys), keys)
+                else:
+                    key_columns = plugins.key_converter.to_connect_batch(topic, keys)
+                values = plugins.value_converter.to_connect_batch(topic, chunk.values)
+                batch.add(topic, partition, chunk.offsets, chunk.stamps, key_columns, values)
+        except Exception:
+            return None
+        return batch
+
+    def _as_records(self, fetched: list[Fetched]) -> list[SinkRecord]:
+        """Convert and transform record by record; a failure meets the error operator."""
         plugins = self.setup.plugins
         apply = plugins.chain.apply if plugins.chain.stages else None
         kconv = plugins.key_converter.to_connect_data
@@ -267,9 +311,7 @@ class WorkerSinkTask(WorkerTask):
         null = SchemaAndValue.NULL
         create_time = TimestampType.CREATE_TIME
         records: list[SinkRecord] = []
-        total = 0
         for tp, chunk in fetched:
-            total += len(chunk.offsets)
             topic, partition = tp
             for offset, stamp, k, v, h in zip(
                 chunk.offsets,
@@ -300,18 +342,7 @@ class WorkerSinkTask(WorkerTask):
                     record = self._convert_slow(tp, Record(offset, stamp, k, v, tuple(h)))
                 if record is not None:
                     records.append(record)
-        metrics.polled.inc(total)
-        self._fetched, self._raw_index = fetched, None
-        if records:
-            try:
-                self._put(records)
-            except Interrupted:  # paused/stopped in a backoff: read the batch again later
-                self._fetched, self._raw_index = [], None
-                return
-            metrics.written.inc(len(records))
-        for tp, chunk in fetched:
-            self.positions[tp] = chunk.offsets[-1] + 1
-        self._fetched, self._raw_index = [], None
+        return records
 
     def _raw_for(self, record: SinkRecord) -> tuple[Any, Any, Any] | None:
         """The bytes a record was read as (for the DLQ); indexed only when first needed."""
@@ -394,7 +425,7 @@ class WorkerSinkTask(WorkerTask):
 
         return apply_chain(self.operator, p.chain, record, context)[0]
 
-    def _put(self, records: list[SinkRecord]) -> None:
+    def _put(self, records: Sequence[SinkRecord]) -> None:
         """Put a batch until the sink takes it; isolate poison records under tolerance all.
 
         A :class:`RetriableError` means "the destination cannot take this now": the same
@@ -418,7 +449,7 @@ class WorkerSinkTask(WorkerTask):
             self._put_retry.succeeded()
             return
 
-    def _put_failed(self, records: list[SinkRecord], exc: Exception) -> None:
+    def _put_failed(self, records: Sequence[SinkRecord], exc: Exception) -> None:
         if not self.setup.errors.tolerance_all:
             self.setup.metrics.failed.inc()
             msg = (

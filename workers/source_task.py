@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from connectors.api import (
@@ -21,6 +21,7 @@ from connectors.api import (
     OffsetStorageReader,
     RecordMetadata,
     SourceRecord,
+    SourceRecordBatch,
     SourceTask,
     SourceTaskContext,
 )
@@ -155,7 +156,8 @@ class WorkerSourceTask(WorkerTask):
             return  # replaced or stopping: these are polled again from the committed offsets
         if records:
             self._idle_wait = 0.0
-            self._send(records)
+            if type(records) is not SourceRecordBatch or not self._send_columns(records):
+                self._send(records)
             self.setup.metrics.batch_seconds.observe(time.perf_counter() - started)
         else:
             if self._pending and time.monotonic() - self._last_commit >= IDLE_COMMIT_S:
@@ -165,7 +167,33 @@ class WorkerSourceTask(WorkerTask):
         if time.monotonic() >= self._next_commit:
             self.commit_offsets()
 
-    def _send(self, records: list[SourceRecord]) -> None:
+    def _send_columns(self, batch: SourceRecordBatch) -> bool:
+        """Convert and append a batch as columns; False when it must go record by record.
+
+        Columns go straight through when nothing needs record objects: no transforms, no
+        ``commit_record`` hook. A converter failure (a bad value) also returns False, so
+        :meth:`_send` converts the records one by one with retries, tolerance and the DLQ.
+        """
+        if self.setup.plugins.chain.stages or self._commit_record:
+            return False
+        try:
+            values = self.setup.plugins.value_converter.from_connect_batch(
+                batch.topic, batch.value_schema, batch.values
+            )
+        except Exception:
+            return False
+        count = len(values)
+        self.setup.metrics.polled.inc(count)
+        outgoing = _Outgoing()
+        outgoing.keys, outgoing.values = [None] * count, values
+        written = self._append(batch.topic, outgoing)
+        last = batch.source_offsets[-1] if count else None
+        if last:
+            self._pending[partition_key(batch.source_partition)] = last
+        self.setup.metrics.written.inc(written)
+        return True
+
+    def _send(self, records: Sequence[SourceRecord]) -> None:
         """Convert a polled batch and append it, one log append per topic.
 
         The loop is the hot path: converters are bound once per batch, a null key skips the

@@ -5,6 +5,7 @@ schema registry build on it. Submodules:
 
 * :mod:`~connectors.api.data`, :mod:`~connectors.api.logical` - Connect schemas and values
 * :mod:`~connectors.api.headers`, :mod:`~connectors.api.records` - records and headers
+* :mod:`~connectors.api.batches` - many records as columns (the runtime's fast path)
 * :mod:`~connectors.api.connector` - Connector/Task classes and their runtime contexts
 * :mod:`~connectors.api.configured` - ConfiguredConnector, a connector declared as data
 * :mod:`~connectors.api.config`, :mod:`~connectors.api.validators` - ConfigDef
@@ -12,6 +13,7 @@ schema registry build on it. Submodules:
 * :mod:`~connectors.api.errors` - the exception tree (retriable vs terminal)
 """
 
+from connectors.api.batches import OffsetColumn, SinkRecordBatch, SourceRecordBatch
 from connectors.api.config import (
     NO_DEFAULT,
     ConfigDef,
@@ -119,6 +121,7 @@ __all__ = [
     "Headers",
     "Importance",
     "NonEmptyString",
+    "OffsetColumn",
     "OffsetStorageReader",
     "Password",
     "PluginNotFoundError",
@@ -136,11 +139,13 @@ __all__ = [
     "SinkConnector",
     "SinkConnectorContext",
     "SinkRecord",
+    "SinkRecordBatch",
     "SinkTask",
     "SinkTaskContext",
     "SourceConnector",
     "SourceConnectorContext",
     "SourceRecord",
+    "SourceRecordBatch",
     "SourceTask",
     "SourceTaskContext",
     "Struct",

@@ -156,8 +156,11 @@ class SourceTask(Task):
         self.context = context
 
     @abstractmethod
-    def poll(self) -> list[SourceRecord] | None:
+    def poll(self) -> Sequence[SourceRecord] | None:
         """Return the next records, or an empty list / None when there are none yet.
+
+        A list of records, or a :class:`~connectors.api.SourceRecordBatch` when the values
+        share a topic, schema and source partition (the runtime then skips record objects).
 
         Must not block for long (well under a second): the runtime calls again, and
         needs the thread back to commit offsets and react to pause/stop.
@@ -240,8 +243,12 @@ class SinkTask(Task):
         self.context = context
 
     @abstractmethod
-    def put(self, records: list[SinkRecord]) -> None:
-        """Write (or buffer) a batch. Raise RetriableError to have the same batch redelivered."""
+    def put(self, records: Sequence[SinkRecord]) -> None:
+        """Write (or buffer) a batch. Raise RetriableError to have the same batch redelivered.
+
+        ``records`` is a list, or a :class:`~connectors.api.SinkRecordBatch` whose ``values``
+        and ``keys`` columns can be read without building the record objects.
+        """
 
     def flush(self, current_offsets: Mapping[TopicPartition, int]) -> None:
         """Make everything put so far durable.

@@ -8,7 +8,7 @@ converter sees ``schemas.enable``, not ``value.converter.schemas.enable``).
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from connectors.api.config import ConfigDef
@@ -34,6 +34,29 @@ class Converter(ABC):
         self, topic: str, data: bytes | None, headers: Headers | None = None
     ) -> SchemaAndValue:
         """Deserialise; None gives ``SchemaAndValue.NULL``. DataError on malformed bytes."""
+
+    def from_connect_batch(
+        self, topic: str, schema: Schema | None, values: Sequence[Any]
+    ) -> list[bytes | None]:
+        """Serialise values that share one schema: :meth:`from_connect_data` for each.
+
+        The runtime calls this for a :class:`~connectors.api.SourceRecordBatch`; a converter
+        overrides it to do its per-schema work once per batch. It must give the very bytes
+        the one-value method gives. Raising is fine: the runtime then converts the records
+        one by one, so the failing one meets retries, tolerance and the DLQ as usual.
+        """
+        convert = self.from_connect_data
+        return [convert(topic, schema, value) for value in values]
+
+    def to_connect_batch(
+        self, topic: str, data: Sequence[bytes | None]
+    ) -> tuple[list[Schema | None], list[Any]]:
+        """Deserialise many messages: (schemas, values), :meth:`to_connect_data` for each.
+
+        Same contract as :meth:`from_connect_batch`, for what a sink task reads.
+        """
+        converted = [self.to_connect_data(topic, item) for item in data]
+        return [sv.schema for sv in converted], [sv.value for sv in converted]
 
     def config_def(self) -> ConfigDef:
         """The converter's keys (empty unless overridden)."""

@@ -15,7 +15,7 @@ import codecs
 import datetime as dt
 import decimal
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import IO, Any
 
 import orjson
@@ -29,6 +29,7 @@ from connectors.api import (
     NonEmptyString,
     SinkConnector,
     SinkRecord,
+    SinkRecordBatch,
     SinkTask,
     Struct,
     TopicPartition,
@@ -102,10 +103,10 @@ class FileSinkTask(SinkTask):
         os.makedirs(parent, exist_ok=True)
         self._file = open(self._path, "ab", buffering=1 << 20)  # noqa: SIM115 - held by the task
 
-    def put(self, records: list[SinkRecord]) -> None:
+    def put(self, records: Sequence[SinkRecord]) -> None:
         if not records or self._file is None:
             return
-        values = [r.value for r in records]
+        values = records.values if type(records) is SinkRecordBatch else [r.value for r in records]
         try:
             text = "\n".join(values)  # all strings (lines), the common case: as they are
         except TypeError:

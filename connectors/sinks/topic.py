@@ -14,7 +14,7 @@ since the last commit (at-least-once).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
@@ -118,7 +118,7 @@ class TopicSinkTask(SinkTask):
             raise DataError(msg)
         return target
 
-    def put(self, records: list[SinkRecord]) -> None:
+    def put(self, records: Sequence[SinkRecord]) -> None:
         assert self._producer is not None
         self._raise_failed()
         for record in records:

@@ -30,10 +30,12 @@ from connectors.api import (
     ConfigValue,
     Importance,
     NonEmptyString,
+    OffsetColumn,
     Range,
     Schema,
     SourceConnector,
     SourceRecord,
+    SourceRecordBatch,
     SourceTask,
     ValidString,
 )
@@ -220,7 +222,7 @@ class FileSourceTask(SourceTask):
             del self._left[next(iter(self._left))]
 
     # -- polling ---------------------------------------------------------------------------
-    def poll(self) -> list[SourceRecord]:
+    def poll(self) -> Sequence[SourceRecord]:
         with self._lock:
             if self._stopping.is_set():
                 return []
@@ -229,37 +231,45 @@ class FileSourceTask(SourceTask):
             self._stopping.wait(self._wait_s)
         return records
 
-    def _poll_files(self) -> list[SourceRecord]:
-        """Read every file in turn (starting one further each time, so none starves)."""
+    def _poll_files(self) -> Sequence[SourceRecord]:
+        """Read every file in turn (starting one further each time, so none starves).
+
+        The lines of one file come back as a SourceRecordBatch (no record objects); when
+        several files had lines, the batches are joined as one list of records.
+        """
         if time.monotonic() >= self._next_scan:
             self._scan()
-        records: list[SourceRecord] = []
+        parts: list[Sequence[SourceRecord]] = []
+        count = 0
         tailers = list(self._tailers.items())
         self._turn = (self._turn + 1) % max(1, len(tailers))
         for path, tailer in tailers[self._turn :] + tailers[: self._turn]:
-            room = self._batch - len(records)
+            room = self._batch - count
             if room <= 0:
                 break
-            records.extend(self._read(tailer, room))
+            read = self._read(tailer, room)
             if tailer.retired:
                 self._remember_left(tailer)
-            if tailer.gone:
-                records.extend(self._retire(path, tailer))
-        return records
+            retired = self._retire(path, tailer) if tailer.gone else []
+            for part in (read, retired):
+                if part:
+                    parts.append(part)
+                    count += len(part)
+        if len(parts) == 1:
+            return parts[0]
+        return [record for part in parts for record in part]
 
-    def _read(self, tailer: Tailer, room: int) -> list[SourceRecord]:
+    def _read(self, tailer: Tailer, room: int) -> Sequence[SourceRecord]:
         if self._multiline is not None:
             return self._assemble(tailer, tailer.read_lines(room))
         lines, ends = tailer.read_block(room)
         if not lines:
             return []
-        template = {"position": 0, **tailer.identity_offset}
-        offsets = [template.copy() for _ in ends]  # copying beats building each dict
-        for offset, end in zip(offsets, ends, strict=True):
-            offset["position"] = end
-        texts = map(bytes.decode, lines, repeat(self._encoding), repeat("replace"))
+        # offsets are {"position": <end of the line>, **identity}: held as one column
+        offsets = OffsetColumn({"position": 0, **tailer.identity_offset}, "position", ends)
+        texts = list(map(bytes.decode, lines, repeat(self._encoding), repeat("replace")))
         part = {"filename": tailer.path}
-        return SourceRecord.for_values(self._topic, Schema.STRING_SCHEMA, texts, part, offsets)
+        return SourceRecordBatch(self._topic, Schema.STRING_SCHEMA, texts, part, offsets)
 
     def _line_record(self, path: str, line: bytes, offset: dict[str, Any]) -> SourceRecord:
         return SourceRecord(

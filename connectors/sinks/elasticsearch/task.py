@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from connectors.api import ConnectError, DataError, SinkRecord, SinkTask, TopicPartition
@@ -46,7 +46,7 @@ class ElasticsearchSinkTask(SinkTask):
         self.client = connect(self.settings)
         self.sender = BulkSender(self.client, self.settings, self.stopping)
 
-    def put(self, records: list[SinkRecord]) -> None:
+    def put(self, records: Sequence[SinkRecord]) -> None:
         sender = self.sender
         if sender is None:
             msg = "ElasticsearchSinkTask.put called before start"

@@ -12,7 +12,7 @@ from __future__ import annotations
 import bisect
 import logging
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from connectors.api import ConnectError, DataError, SinkRecord, SinkTask, TopicPartition
@@ -45,7 +45,7 @@ class RedisSinkTask(SinkTask):
         self.writer = RedisWriter(self.settings, self.stopping)
         self.writer.open()
 
-    def put(self, records: list[SinkRecord]) -> None:
+    def put(self, records: Sequence[SinkRecord]) -> None:
         if not records:
             return
         writer = self.writer

@@ -8,7 +8,7 @@ config value, because the runtime creates the instances itself.
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from connectors.api import (
@@ -22,6 +22,7 @@ from connectors.api import (
     SinkTask,
     SourceConnector,
     SourceRecord,
+    SourceRecordBatch,
     SourceTask,
     TopicPartition,
     Transformation,
@@ -37,6 +38,8 @@ OUTAGE: set[str] = set()
 """Names of sinks whose destination is "down": every put raises RetriableError."""
 POLL_FAILURES: dict[str, int] = {}
 PUT_SIZES: dict[str, list[int]] = {}
+PUT_TYPES: dict[str, list[str]] = {}
+"""The class name of every batch a collecting sink was given (list or SinkRecordBatch)."""
 _lock = threading.Lock()
 
 
@@ -71,7 +74,7 @@ class CountingSource(SourceConnector):
         return
 
 
-class CountingTask(SourceTask):
+class _Counting(SourceTask):
     """See :class:`CountingSource`; resumes after the committed ``{"n": ...}`` offset."""
 
     def version(self) -> str:
@@ -90,7 +93,7 @@ class CountingTask(SourceTask):
         with _lock:
             POLL_FAILURES.setdefault(self.name, int(config.get("poll.retriable.failures", 0)))
 
-    def poll(self) -> list[SourceRecord]:
+    def poll(self) -> Sequence[SourceRecord]:
         with _lock:
             if POLL_FAILURES.get(self.name, 0) > 0:
                 POLL_FAILURES[self.name] -= 1
@@ -117,12 +120,38 @@ class CountingTask(SourceTask):
         with _lock:
             COMMITTED.setdefault(self.name, []).append(self.next)
 
+    def stop(self) -> None:
+        return
+
+
+class CountingTask(_Counting):
+    """The counting task, with ``commit_record`` recording where each record went."""
+
     def commit_record(self, record: SourceRecord, metadata: RecordMetadata | None) -> None:
         with _lock:
             METADATA.setdefault(self.name, []).append(metadata)
 
-    def stop(self) -> None:
-        return
+
+class ColumnsTask(_Counting):
+    """The counting task's records as one SourceRecordBatch per poll (no commit_record)."""
+
+    def poll(self) -> SourceRecordBatch:
+        """The same records as the counting task's, as one SourceRecordBatch."""
+        values: list[Any] = []
+        offsets = []
+        while self.next < self.count and len(values) < self.batch:
+            n = self.next
+            values.append({"n": n, "bad": object()} if n == self.poison else {"n": n})
+            offsets.append({"n": n})
+            self.next += 1
+        return SourceRecordBatch(self.topic, None, values, {"source": self.name}, offsets)
+
+
+class ColumnsSource(CountingSource):
+    """:class:`CountingSource` whose task polls SourceRecordBatch columns."""
+
+    def task_class(self) -> type[SourceTask]:
+        return ColumnsTask
 
 
 class CollectingSink(SinkConnector):
@@ -172,9 +201,10 @@ class CollectingTask(SinkTask):
         with _lock:
             PUT_FAILURES.setdefault(self.name, int(config.get("retriable.failures", 0)))
 
-    def put(self, records: list[SinkRecord]) -> None:
+    def put(self, records: Sequence[SinkRecord]) -> None:
         with _lock:
             PUT_SIZES.setdefault(self.name, []).append(len(records))
+            PUT_TYPES.setdefault(self.name, []).append(type(records).__name__)
             if self.name in OUTAGE:
                 msg = "destination down"
                 raise RetriableError(msg)
@@ -228,6 +258,7 @@ def registry() -> PluginRegistry:
     """Bundled converters/transforms plus the test connectors."""
     reg = PluginRegistry(entry_point_group=None)
     reg.register(CountingSource, "CountingSource")
+    reg.register(ColumnsSource, "ColumnsSource")
     reg.register(CollectingSink, "CollectingSink")
     reg.register(Explode, "Explode")
     return reg

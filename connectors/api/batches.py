@@ -1,0 +1,237 @@
+"""Columnar record batches: many records held as columns, record objects built on demand.
+
+Why: for a simple pipeline the per-record objects are the bill. Building a SourceRecord for
+each line of a file, and a SinkRecord for each record read back, costs about as much as
+everything else the runtime does for that line. A source that emits many values of one
+source partition can hand the runtime a :class:`SourceRecordBatch`, and the runtime hands a
+sink a :class:`SinkRecordBatch` of what it read; converters and sinks that understand
+columns (``values``, ``keys``) never create a record object at all.
+
+Both are ordinary ``Sequence`` objects of records for everybody else: iterating or indexing
+one builds its records once and keeps them, so the same record object is seen by a
+transform, a retry, an errant record reporter or the dead letter queue.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any, overload
+
+from connectors.api.data import Schema
+from connectors.api.records import SinkRecord, SourceRecord, TimestampType
+
+
+class OffsetColumn(Sequence[dict[str, Any]]):
+    """Source offsets that differ in one field only: ``{**template, field: position}``.
+
+    A file source's offsets are ``{"position": <byte offset>}`` plus a constant identity;
+    holding the positions as a list lets the runtime read the last offset of a batch (all
+    it commits) without a dict per line. Indexing builds a fresh dict each time.
+    """
+
+    __slots__ = ("field", "positions", "template")
+
+    def __init__(self, template: dict[str, Any], field: str, positions: Sequence[Any]) -> None:
+        self.template = template
+        self.field = field
+        self.positions = positions
+
+    def __len__(self) -> int:
+        return len(self.positions)
+
+    @overload
+    def __getitem__(self, index: int) -> dict[str, Any]: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[dict[str, Any]]: ...
+    def __getitem__(self, index: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
+        if isinstance(index, slice):
+            return [self._at(p) for p in self.positions[index]]
+        return self._at(self.positions[index])
+
+    def _at(self, position: Any) -> dict[str, Any]:
+        offset = self.template.copy()
+        offset[self.field] = position
+        return offset
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return map(self._at, self.positions)
+
+
+class SourceRecordBatch(Sequence[SourceRecord]):
+    """Values of one source partition bound for one topic, with one value schema.
+
+    The records it stands for have a null key, no Kafka partition, timestamp or headers,
+    ``value_schema`` and one value and one source offset each, in order: exactly what
+    :meth:`SourceRecord.for_values` would build. ``SourceTask.poll`` may return one.
+    """
+
+    __slots__ = ("_records", "source_offsets", "source_partition", "topic", "value_schema",
+                 "values")  # fmt: skip
+
+    def __init__(
+        self,
+        topic: str,
+        value_schema: Schema | None,
+        values: list[Any],
+        source_partition: dict[str, Any],
+        source_offsets: Sequence[dict[str, Any]],
+    ) -> None:
+        if len(values) != len(source_offsets):
+            msg = f"{len(values)} values but {len(source_offsets)} source offsets."
+            raise ValueError(msg)
+        self.topic = topic
+        self.value_schema = value_schema
+        self.values = values
+        self.source_partition = source_partition
+        self.source_offsets = source_offsets
+        self._records: list[SourceRecord] | None = None
+
+    def records(self) -> list[SourceRecord]:
+        """The records, built on first use and kept (the same objects every time)."""
+        if self._records is None:
+            self._records = SourceRecord.for_values(
+                self.topic, self.value_schema, self.values, self.source_partition,
+                self.source_offsets,
+            )  # fmt: skip
+        return self._records
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    @overload
+    def __getitem__(self, index: int) -> SourceRecord: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[SourceRecord]: ...
+    def __getitem__(self, index: int | slice) -> SourceRecord | list[SourceRecord]:
+        return self.records()[index]
+
+    def __iter__(self) -> Iterator[SourceRecord]:
+        return iter(self.records())
+
+    def __repr__(self) -> str:
+        return f"SourceRecordBatch({self.topic!r}, {len(self)} records, {self.source_partition!r})"
+
+
+class _Run:
+    """One partition's records in a :class:`SinkRecordBatch`, as parallel columns."""
+
+    __slots__ = ("key_schemas", "keys", "offsets", "partition", "timestamps", "topic",
+                 "value_schemas", "values")  # fmt: skip
+
+    def __init__(
+        self,
+        topic: str,
+        partition: int,
+        offsets: Sequence[int],
+        timestamps: Sequence[int | None],
+        keys: tuple[Sequence[Schema | None], Sequence[Any]],
+        values: tuple[Sequence[Schema | None], Sequence[Any]],
+    ) -> None:
+        self.topic = topic
+        self.partition = partition
+        self.offsets = offsets
+        self.timestamps = timestamps
+        self.key_schemas, self.keys = keys
+        self.value_schemas, self.values = values
+
+    def records(self) -> list[SinkRecord]:
+        """SinkRecords equal to the constructor's, without its keyword handling per record."""
+        new = object.__new__
+        topic, partition = self.topic, self.partition
+        create_time = TimestampType.CREATE_TIME
+        out: list[SinkRecord] = []
+        append = out.append
+        for offset, stamp, ks, k, vs, v in zip(
+            self.offsets, self.timestamps, self.key_schemas, self.keys, self.value_schemas,
+            self.values, strict=True,
+        ):  # fmt: skip
+            record = new(SinkRecord)
+            record.topic = record.original_topic = topic
+            record.kafka_partition = record.original_kafka_partition = partition
+            record.key_schema = ks
+            record.key = k
+            record.value_schema = vs
+            record.value = v
+            record.timestamp = stamp
+            record._headers = None
+            record.kafka_offset = record.original_kafka_offset = offset
+            record.timestamp_type = create_time
+            append(record)
+        return out
+
+
+class SinkRecordBatch(Sequence[SinkRecord]):
+    """Records the runtime read for ``SinkTask.put``, held as columns per partition.
+
+    Every record is one without headers, with a create-time timestamp, read from its
+    partition at its offset. ``values``/``keys`` (and their schemas) are the columns in
+    put order; a sink that only needs them never causes a record object to be built.
+    """
+
+    __slots__ = ("_records", "_runs")
+
+    def __init__(self) -> None:
+        self._runs: list[_Run] = []
+        self._records: list[SinkRecord] | None = None
+
+    def add(
+        self,
+        topic: str,
+        partition: int,
+        offsets: Sequence[int],
+        timestamps: Sequence[int | None],
+        keys: tuple[Sequence[Schema | None], Sequence[Any]],
+        values: tuple[Sequence[Schema | None], Sequence[Any]],
+    ) -> None:
+        """Append one partition's records: offsets, stamps, (schemas, keys), (schemas, values)."""
+        if offsets:
+            self._runs.append(_Run(topic, partition, offsets, timestamps, keys, values))
+            self._records = None
+
+    def _column(self, name: str) -> list[Any]:
+        runs = self._runs
+        if len(runs) == 1:
+            column: list[Any] = getattr(runs[0], name)
+            return column
+        return [item for run in runs for item in getattr(run, name)]
+
+    @property
+    def values(self) -> list[Any]:
+        """Every record's value, in order."""
+        return self._column("values")
+
+    @property
+    def value_schemas(self) -> list[Schema | None]:
+        return self._column("value_schemas")
+
+    @property
+    def keys(self) -> list[Any]:
+        """Every record's key, in order."""
+        return self._column("keys")
+
+    @property
+    def key_schemas(self) -> list[Schema | None]:
+        return self._column("key_schemas")
+
+    def records(self) -> list[SinkRecord]:
+        """The records, built on first use and kept (the same objects every time)."""
+        if self._records is None:
+            self._records = [record for run in self._runs for record in run.records()]
+        return self._records
+
+    def __len__(self) -> int:
+        return sum(map(len, (run.offsets for run in self._runs)))
+
+    @overload
+    def __getitem__(self, index: int) -> SinkRecord: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[SinkRecord]: ...
+    def __getitem__(self, index: int | slice) -> SinkRecord | list[SinkRecord]:
+        return self.records()[index]
+
+    def __iter__(self) -> Iterator[SinkRecord]:
+        return iter(self.records())
+
+    def __repr__(self) -> str:
+        parts = [f"{r.topic}-{r.partition}: {len(r.offsets)}" for r in self._runs]
+        return f"SinkRecordBatch({', '.join(parts)})"
