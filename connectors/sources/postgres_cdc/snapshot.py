@@ -116,8 +116,18 @@ def copy_out(conn: psycopg.Connection[Any], query: sql.Composable) -> bytes:
     Why libpq directly: psycopg's ``Copy`` hands out one row per generator round trip, which
     costs more than everything else we do per row; ``get_copy_data`` in a plain loop does not.
     """
+    send_copy(conn, query)
+    return receive_copy(conn)
+
+
+def send_copy(conn: psycopg.Connection[Any], query: sql.Composable) -> None:
+    """Send ``COPY ... TO STDOUT`` without waiting: the server works while we do."""
+    conn.pgconn.send_query(query.as_string(conn).encode())
+
+
+def receive_copy(conn: psycopg.Connection[Any]) -> bytes:
+    """All the data of the COPY sent by :func:`send_copy` (its error, if it failed)."""
     pg = conn.pgconn
-    pg.send_query(query.as_string(conn).encode())
     res = pg.get_result()
     if res is None or res.status != pq.ExecStatus.COPY_OUT:
         detail = (res.error_message if res is not None else pg.error_message).decode(
@@ -165,6 +175,7 @@ class Snapshotter:
         self.partition = partition
         self.progress = SnapshotProgress(tables=tables)
         self._builders: dict[str, dict[Any, Any]] = {}
+        self._prefetched = False  # the next chunk's COPY is sent, its data not read yet
         if resume_table is not None:
             names = [t.ref.full for t in tables]
             if resume_table in names:
@@ -214,7 +225,10 @@ class Snapshotter:
         if self.done:
             return []
         table = self.progress.tables[self.progress.table_index]
-        data = copy_out(self.conn, self._query(table))
+        if not self._prefetched:
+            send_copy(self.conn, self._query(table))
+        self._prefetched = False
+        data = receive_copy(self.conn)
         width = len(table.shape.names) + (0 if table.chunk_columns else 1)
         rows, count, escaped = split_copy_text(data, width)
         more = count > self.fetch_size
@@ -229,6 +243,10 @@ class Snapshotter:
             self.progress.table_index += 1
             self.progress.last_key = None
         table.rows_done += count
+        if not self.done:
+            # the next chunk's COPY runs in the server while this one is processed
+            send_copy(self.conn, self._query(self.progress.tables[self.progress.table_index]))
+            self._prefetched = True
         return records
 
     @staticmethod
