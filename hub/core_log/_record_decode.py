@@ -20,7 +20,7 @@ Two strategies, both giving identical results:
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 from itertools import repeat
 from operator import itemgetter
@@ -155,23 +155,68 @@ def _pair_struct(size: int, key_at: int, key_len: int, value_at: int, value_len:
     return Struct(f"{fmt}{size - cursor}x")
 
 
-def _pairs(data: bytes, pos: int, lay: _Layout, n: int) -> list[KeyValue]:
-    """Keys and values of a proven run, cut out by ``struct.iter_unpack`` (a C loop)."""
+def _cut(
+    data: bytes, pos: int, lay: _Layout, n: int
+) -> tuple[Iterable[bytes | None], Iterable[bytes | None]]:
+    """Keys and values of a proven run as two columns, cut out by ``struct.iter_unpack``.
+
+    The cutting is one C loop; a null key or value column is ``repeat(None)`` without
+    touching the records.
+    """
     cutter = _pair_struct(lay.size, lay.key_at, lay.key_len, lay.value_at, lay.value_len)
     cuts = cutter.iter_unpack(memoryview(data)[pos : pos + lay.size * n])
     if lay.key_len >= 0 and lay.value_len >= 0:
-        return list(cuts)
+        pairs = list(cuts)
+        return map(_FIRST, pairs), map(_SECOND, pairs)
     if lay.value_len >= 0:
-        return list(zip(repeat(None), map(_FIRST, cuts)))
+        return repeat(None, n), map(_FIRST, cuts)
     if lay.key_len >= 0:
-        return list(zip(map(_FIRST, cuts), repeat(None)))
-    return [(None, None)] * n
+        return map(_FIRST, cuts), repeat(None, n)
+    return repeat(None, n), repeat(None, n)
 
 
-def _deltas(data: bytes, start: int, length: int, stride: int, n: int) -> list[int]:
-    """Decode a column of same-length varints (timestamp or offset deltas)."""
+def _pairs(data: bytes, pos: int, lay: _Layout, n: int) -> list[KeyValue]:
+    """Keys and values of a proven run as (key, value) pairs."""
+    return list(zip(*_cut(data, pos, lay, n), strict=True))
+
+
+@lru_cache(maxsize=64)
+def _sequence_columns(first: int, n: int, length: int) -> tuple[bytes, ...]:
+    """Byte columns of the ``length``-byte varints of deltas ``first .. first+n-1``.
+
+    Column ``j`` holds byte ``j`` of every varint: what a strided slice of a run gives
+    when its offset deltas count up by one, as producers write them.
+    """
+    encoded = [_zigzag_varint(d) for d in range(first, first + n)]
+    if any(len(e) != length for e in encoded):
+        return ()
+    return tuple(bytes(e[j] for e in encoded) for j in range(length))
+
+
+def _zigzag_varint(value: int) -> bytes:
+    z = (value << 1) ^ (value >> 63)
+    out = bytearray()
+    while z >= 0x80:
+        out.append((z & 0x7F) | 0x80)
+        z >>= 7
+    out.append(z)
+    return bytes(out)
+
+
+def _deltas(data: bytes, start: int, length: int, stride: int, n: int) -> Sequence[int]:
+    """Decode a column of same-length varints (timestamp or offset deltas).
+
+    Deltas that count up by one (every offset delta a producer writes) are recognised by
+    comparing their byte columns with the expected ones, and come back as a ``range``.
+    """
     dec = ZZ_DECODE
     stop = start + stride * (n - 1) + 1
+    first = decode_varint(data, start)[0]
+    expected = _sequence_columns(first, n, length) if first >= 0 else ()
+    if expected and all(
+        data[start + j : stop + j : stride] == column for j, column in enumerate(expected)
+    ):
+        return range(first, first + n)
     if length == 1:  # map over the bytes column: the loop stays in C
         column = data[start:stop:stride]
         if column.count(0) == n:  # every delta 0: one timestamp for the run
@@ -429,9 +474,9 @@ def _run_full(data: bytes, pos: int, lay: _Layout, n: int, cols: Columns) -> Non
     stride = lay.size
     cols.ts_deltas.extend(_deltas(data, pos + lay.ts_at, lay.ts_len, stride, n))
     cols.offset_deltas.extend(_deltas(data, pos + lay.od_at, lay.od_len, stride, n))
-    pairs = _pairs(data, pos, lay, n)
-    cols.keys.extend(map(_FIRST, pairs))
-    cols.values.extend(map(_SECOND, pairs))
+    keys, values = _cut(data, pos, lay, n)
+    cols.keys.extend(keys)
+    cols.values.extend(values)
     cols.headers.extend([()] * n)
 
 
