@@ -14,6 +14,8 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable, Sequence
+from itertools import repeat
+from operator import itemgetter
 from typing import Any
 
 from connectors.api import (
@@ -42,6 +44,7 @@ from workers.states import TargetState
 from workers.task import TaskListener, TaskSetup, WorkerTask
 
 _log = logging.getLogger("workers.source_task")
+_FIRST = itemgetter(0)
 IDLE_COMMIT_S = 0.05
 """A task whose source has nothing new commits early (at most this often)."""
 
@@ -313,7 +316,7 @@ class WorkerSourceTask(WorkerTask):
                 positions += self.log.append_kv(topic, keys[start:stop], values[start:stop])
             else:
                 positions += self.log.append(topic, produce[start:stop])
-        self._dirty.update([(topic, p) for p in {p for p, _ in positions}])
+        self._dirty.update(zip(repeat(topic), set(map(_FIRST, positions))))
         if self._commit_record:
             task = self.task
             assert task is not None
