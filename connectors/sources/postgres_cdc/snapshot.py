@@ -88,26 +88,29 @@ def parse_copy_text(data: bytes) -> list[list[str | None]]:
     return rows
 
 
-def split_copy_text(data: bytes, width: int) -> tuple[list[Any], int, bool]:
-    r"""COPY text split for the chunk builders: (fields, row count, escaped).
+def split_copy_text(data: bytes, width: int) -> tuple[list[str | None], int, bool]:
+    r"""COPY text as one flat list of ``count * width`` fields: (fields, count, nulls).
 
-    Without a backslash anywhere (no NULL, no escape: the common case) tabs and newlines
-    are pure separators, so the whole chunk is split in one C call into a flat list of
-    ``count * width`` fields; otherwise ``escaped`` is True and the result is
-    :func:`parse_copy_text`'s list of rows.
+    Without escapes (the common case) tabs and newlines are pure separators, so the whole
+    chunk is split in one C call; when every backslash is a NULL marker (``\N`` fields), those
+    fields become None; other escapes go through :func:`parse_copy_text`. ``nulls`` says
+    whether any field may be None.
     """
     text = data.decode()
-    if "\\" in text:
-        rows = parse_copy_text(data)
-        return rows, len(rows), True
     if not text:
         return [], 0, False
     count = text.count("\n")
-    flat = text[:-1].replace("\n", "\t").split("\t")
+    backslashes = text.count("\\")
+    if backslashes and backslashes != text.count("\\N"):
+        flat = [field for row in parse_copy_text(data) for field in row]
+    else:
+        flat = text[:-1].replace("\n", "\t").split("\t")  # type: ignore[assignment]
+        if backslashes:
+            flat = [None if field == "\\N" else field for field in flat]
     if len(flat) != count * width:
         msg = f"COPY returned {len(flat)} fields for {count} rows of {width} columns"
         raise psycopg.DataError(msg)
-    return flat, count, False
+    return flat, count, bool(backslashes)
 
 
 def copy_out(conn: psycopg.Connection[Any], query: sql.Composable) -> bytes:
@@ -230,13 +233,13 @@ class Snapshotter:
         self._prefetched = False
         data = receive_copy(self.conn)
         width = len(table.shape.names) + (0 if table.chunk_columns else 1)
-        rows, count, escaped = split_copy_text(data, width)
+        fields, count, nulls = split_copy_text(data, width)
         more = count > self.fetch_size
         if more:
             count = self.fetch_size
-            rows = rows[: count * width] if not escaped else rows[:count]
-        last = self._row(rows, count - 1, width, escaped) if count else []
-        records = self._records(table, rows, width, escaped, last_chunk=not more)
+            del fields[count * width :]
+        last = fields[(count - 1) * width : count * width]
+        records = self._records(table, fields, width, nulls, last_chunk=not more)
         if more:
             self.progress.last_key = self._key_of(table, last)
         else:
@@ -249,39 +252,35 @@ class Snapshotter:
             self._prefetched = True
         return records
 
-    @staticmethod
-    def _row(rows: list[Any], index: int, width: int, escaped: bool) -> list[Any]:
-        return list(rows[index]) if escaped else rows[index * width : (index + 1) * width]
-
     def _key_of(self, table: SnapshotTable, row: list[Any]) -> list[str | None]:
         if not table.chunk_columns:
             return [row[0]]
         names = table.shape.names
         return [row[names.index(k)] for k in table.chunk_columns]
 
-    def _builder(self, table: SnapshotTable, escaped: bool) -> ChunkBuilder:
+    def _builder(self, table: SnapshotTable, nulls: bool) -> ChunkBuilder:
         """The table's generated chunk builder (compiled once per table and row form)."""
         cache = self._builders.setdefault(table.ref.full, {})
-        builder = cache.get(escaped)
+        builder = cache.get(nulls)
         if builder is None or cache.get("shape") is not table.shape:
             cache.clear()
             cache["shape"] = table.shape
             builder = compile_chunk_builder(
-                table.shape, table=table.ref.full, key_columns=table.chunk_columns, nulls=escaped
+                table.shape, table=table.ref.full, key_columns=table.chunk_columns, nulls=nulls
             )
-            cache[escaped] = builder
+            cache[nulls] = builder
         return builder
 
     def _records(
-        self, table: SnapshotTable, rows: list[Any], width: int, escaped: bool, *, last_chunk: bool
+        self, table: SnapshotTable, fields: list[Any], width: int, nulls: bool, *, last_chunk: bool
     ) -> list[SourceRecord]:
         shape = table.shape
         now_us = time.time_ns() // 1000
         last_table = self.progress.table_index == len(self.progress.tables) - 1
         plain = source_block(self.prefix, self.db, shape.schema, shape.table, now_us,
                              snapshot="true", lsn=self.lsn)  # fmt: skip
-        source = rows if escaped else zip(*[iter(rows)] * width, strict=False)
-        out = self._builder(table, escaped)(source, now_us, plain, self.partition, self.lsn)
+        rows = zip(*[iter(fields)] * width, strict=False)
+        out = self._builder(table, nulls)(rows, now_us, plain, self.partition, self.lsn)
         first_index = 0 if (out and table.rows_done == 0) else -1
         last_index = len(out) - 1 if last_chunk else -2
         for i in {first_index, last_index}:

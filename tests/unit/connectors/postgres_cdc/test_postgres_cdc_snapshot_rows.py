@@ -139,9 +139,11 @@ ROWS = (
     "7\t0\tz\t2026-01-01 00:00:00.5+05:30\tt\t1\t2000-01-01\n"
 )
 ESCAPED = ROWS + "8\t\\N\ta\\tb\\\\c\\nd\t\\N\t\\N\t\\N\t\\N\n"
+NULLS = ROWS + "8\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\n"
+TEXT_N = NULLS + "9\t1\t\\\\N\t\\N\tt\t1\t2000-01-01\n"  # the text \N, not a NULL
 
 
-def check(shape: TableShape, chunk_columns: list[str], text: str, **flags: Any) -> None:
+def check(shape: TableShape, chunk_columns: list[str], text: str) -> None:
     for started, last_table, last_chunk, done in [
         (False, True, True, 0),
         (True, False, False, 5),
@@ -151,11 +153,11 @@ def check(shape: TableShape, chunk_columns: list[str], text: str, **flags: Any) 
         table = SnapshotTable(TableRef(1, "public", "t"), shape, chunk_columns, rows_done=done)
         width = len(shape.names) + (0 if chunk_columns else 1)
         data = text.encode()
-        rows, count, escaped = split_copy_text(data, width)
-        assert escaped == ("\\" in text) and count == text.count("\n")
+        fields, count, nulls = split_copy_text(data, width)
+        assert nulls == ("\\" in text) and count == text.count("\n")
         ours = snapshotter(table, started=started, last_table=last_table)
         ref = snapshotter(table, started=started, last_table=last_table)
-        got = ours._records(table, rows, width, escaped, last_chunk=last_chunk)
+        got = ours._records(table, fields, width, nulls, last_chunk=last_chunk)
         now_us = got[0].value.get("ts_us")
         same_records(got, reference_records(ref, table, parse_copy_text(data), now_us,
                                             last_chunk))  # fmt: skip
@@ -164,6 +166,8 @@ def check(shape: TableShape, chunk_columns: list[str], text: str, **flags: Any) 
 def test_builder_matches_generic_code_for_common_and_unusual_values() -> None:
     check(shape_of(COLS), ["id"], ROWS)
     check(shape_of(COLS), ["id"], ESCAPED)
+    check(shape_of(COLS), ["id"], NULLS)
+    check(shape_of(COLS), ["id"], TEXT_N)
 
 
 def test_builder_without_key_with_filters_masks_and_composite_keys() -> None:
@@ -178,8 +182,11 @@ def test_builder_without_key_with_filters_masks_and_composite_keys() -> None:
     check(shape_of(COLS[:1]), ["id"], "1\n2\n")
 
 
-def test_split_copy_text_rejects_misaligned_rows() -> None:
+def test_split_copy_text_nulls_escapes_and_misaligned_rows() -> None:
     assert split_copy_text(b"", 2) == ([], 0, False)
+    assert split_copy_text(b"1\t\\N\n\\N\tx\n", 2) == (["1", None, None, "x"], 2, True)
+    assert split_copy_text(b"1\t\\\\N\n", 2) == (["1", "\\N"], 1, True)
+    assert split_copy_text(b"1\ta\\tb\n", 2) == (["1", "a\tb"], 1, True)
     with pytest.raises(psycopg.DataError, match="3 fields for 2 rows"):
         split_copy_text(b"1\t2\n3\n", 2)
 
