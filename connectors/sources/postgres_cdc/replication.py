@@ -26,6 +26,7 @@ from psycopg.pq.abc import PGresult as PGresultABC
 from connectors.sources.postgres_cdc.pgoutput import PG_EPOCH_OFFSET_US, format_lsn, parse_lsn
 
 _XLOG = struct.Struct(">qqq")
+_WAL_END = struct.Struct(">q")
 _KEEPALIVE = struct.Struct(">qqB")
 _STATUS = struct.Struct(">cqqqqB")
 
@@ -171,6 +172,53 @@ class ReplicationConnection:
             else:
                 break  # nothing buffered (or the stream ended: the next read() reports it)
         self.received_lsn = max(self.received_lsn, end)
+        return out
+
+    def read_wire(self, timeout: float, limit: int) -> list[bytes]:
+        """Up to ``limit`` XLogData messages as received (``w``, 24-byte header, payload).
+
+        Waits up to ``timeout`` for the first, then takes only what is already buffered.
+        The stream's batch decoder reads the header fields it needs itself: no per-message
+        object or payload copy (see :meth:`ChangeStream.handle_wire`).
+        """
+        out: list[bytes] = []
+        append = out.append
+        pg = self.pg
+        get = pg.get_copy_data
+        consumed = False
+        deadline = 0.0
+        while len(out) < limit:
+            size, data = get(1)
+            if size > 0:
+                msg = bytes(data)
+                if msg[0] == 0x77:  # 'w'
+                    self.idle = False  # before any later keepalive of this batch
+                    append(msg)
+                else:
+                    self._keepalive(msg)
+                continue
+            if size < 0:
+                if out:
+                    break  # the next call reports the end of the stream
+                raise _error(pg, pg.get_result(), "replication stream ended")
+            if not consumed:
+                pg.consume_input()
+                consumed = True
+                continue
+            if out:
+                break
+            now = time.monotonic()
+            if not deadline:
+                deadline = now + timeout
+            left = deadline - now
+            if left <= 0:
+                break
+            select.select([pg.socket], [], [], min(left, 1.0))
+            consumed = False
+        if out:
+            (end,) = _WAL_END.unpack_from(out[-1], 9)
+            if end > self.received_lsn:
+                self.received_lsn = end
         return out
 
     def _keepalive(self, msg: bytes) -> None:

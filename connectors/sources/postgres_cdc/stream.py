@@ -10,6 +10,7 @@ are all durable (:class:`DurabilityTracker`).
 from __future__ import annotations
 
 import logging
+import struct
 import time
 from collections import deque
 from collections.abc import Callable
@@ -28,6 +29,7 @@ from connectors.sources.postgres_cdc.envelope import (
 )
 from connectors.sources.postgres_cdc.heartbeat import message_record, transaction_record
 from connectors.sources.postgres_cdc.pgoutput import (
+    PG_EPOCH_OFFSET_US,
     UNCHANGED_TOAST,
     Message,
     TupleValue,
@@ -35,8 +37,17 @@ from connectors.sources.postgres_cdc.pgoutput import (
     pg_ts_to_unix_us,
 )
 from connectors.sources.postgres_cdc.replication import XLogData
+from connectors.sources.postgres_cdc.stream_codegen import (
+    EventBuilder,
+    compile_event_builder,
+)
 
 log = logging.getLogger(__name__)
+#: fields of an XLogData message as received: header, then the pgoutput payload at byte 25
+_HEADER_AT = struct.Struct(">qq")  # at 1: WAL start, WAL end
+_RELID_AT = struct.Struct(">I")  # at 26 in Insert/Update/Delete
+_BEGIN_AT = struct.Struct(">qqI")  # at 26: final LSN, commit time, xid
+_COMMIT_AT = struct.Struct(">q")  # at 35: end LSN
 HEARTBEAT_PREFIX = "cdchub-heartbeat"
 
 TrackKey = tuple[int, bool]
@@ -94,14 +105,23 @@ def track_key(offset: dict[str, Any] | None) -> TrackKey | None:
     return int(offset["lsn_commit"]), bool(offset.get("heartbeat"))
 
 
-@dataclass
 class _Tx:
-    xid: int
-    final_lsn: int
-    ts_us: int
-    index: int = 0
-    counts: dict[str, int] = field(default_factory=dict)
-    begun: bool = False
+    """The transaction being streamed (between its Begin and Commit messages)."""
+
+    __slots__ = ("begun", "counts", "entry", "final_lsn", "fresh", "index", "ts_us", "xid")
+
+    def __init__(self, xid: int, final_lsn: int, ts_us: int) -> None:
+        self.xid = xid
+        self.final_lsn = final_lsn
+        self.ts_us = ts_us
+        self.index = 0
+        self.counts: dict[str, int] = {}
+        self.begun = False
+        #: the tracker entry of this transaction's records (count, end LSN)
+        self.entry: list[Any] = []
+        #: no event of it was emitted before (not a replay): the batch path may build its
+        #: events without comparing each one with the stream position
+        self.fresh = False
 
     @property
     def id(self) -> str:
@@ -138,6 +158,7 @@ class ChangeStream:
         self.on_change: Callable[[str, str, Struct | None], None] | None = None
         self.messages_topic = f"{settings.prefix}.message"
         self._templates: dict[str, dict[str, Any]] = {}
+        self._builders: dict[int, EventBuilder] = {}
         #: "Processed at" time of events (envelope ts_*), refreshed by the task per poll.
         self.now_us = time.time_ns() // 1000
 
@@ -151,11 +172,24 @@ class ChangeStream:
         return handler(self, msg, x) if handler is not None else []
 
     def _begin(self, msg: Message, x: XLogData) -> list[SourceRecord]:
-        self.tx = _Tx(msg["xid"], msg["final_lsn"], pg_ts_to_unix_us(msg["commit_ts"]))
-        self.tracker.add((msg["final_lsn"], False), 0)
+        self._open(msg["xid"], msg["final_lsn"], pg_ts_to_unix_us(msg["commit_ts"]))
         return []
 
+    def _open(self, xid: int, final_lsn: int, ts_us: int) -> _Tx:
+        self.sync_position()
+        tx = self.tx = _Tx(xid, final_lsn, ts_us)
+        tx.entry = self.tracker._entry((final_lsn, False))
+        tx.fresh = final_lsn > self.position[0]
+        return tx
+
+    def sync_position(self) -> None:
+        """Record in ``position`` the events the batch path emitted without updating it."""
+        tx = self.tx
+        if tx is not None and tx.fresh and tx.index and (tx.final_lsn, tx.index) > self.position:
+            self.position = (tx.final_lsn, tx.index)
+
     def _commit(self, msg: Message, x: XLogData) -> list[SourceRecord]:
+        self.sync_position()
         tx, self.tx = self.tx, None
         out: list[SourceRecord] = []
         if tx is None:
@@ -170,8 +204,67 @@ class ChangeStream:
         return out
 
     def _relation(self, msg: Message, x: XLogData) -> list[SourceRecord]:
-        self.relations[msg["relid"]] = self.shape_for(msg)
+        shape = self.shape_for(msg)
+        self.relations[msg["relid"]] = shape
+        self._builders.pop(msg["relid"], None)
+        if shape is not None and not self.s.transaction_topic:
+            self._builders[msg["relid"]] = compile_event_builder(shape, self.s)
         return []
+
+    def handle_wire(self, messages: list[bytes]) -> list[SourceRecord]:
+        """Records for XLogData messages as received (see ``ReplicationConnection.read_wire``).
+
+        The same records as :meth:`handle` on each message, in order. Inserts and updates
+        without an old tuple (the bulk of most streams) go through their table's compiled
+        builder; Begin and Commit are decoded inline; everything else, and any message not in
+        its common form, goes through :meth:`handle`.
+        """
+        out: list[SourceRecord] = []
+        append = out.append
+        builders = self._builders
+        tx = self.tx
+        now_us = self.now_us
+        fast_c = fast_u = self.on_change is None and not self.s.transaction_topic
+        skipped = self.s.skipped
+        fast_c = fast_c and "c" not in skipped
+        fast_u = fast_u and "u" not in skipped
+        begin, commit, pop = _BEGIN_AT.unpack_from, _COMMIT_AT.unpack_from, self.tracker._pop
+        try:
+            for msg in messages:
+                tag = msg[25]
+                if tag == 0x49 or tag == 0x55:  # Insert, Update
+                    build = builders.get(_RELID_AT.unpack_from(msg, 26)[0])
+                    if (
+                        build is not None
+                        and tx is not None
+                        and tx.fresh
+                        and (fast_c if tag == 0x49 else fast_u)
+                    ):
+                        index = tx.index + 1
+                        record = build(msg, tx, index, now_us, "c" if tag == 0x49 else "u")
+                        if record is not None:
+                            tx.index = index
+                            tx.entry[0] += 1
+                            append(record)
+                            continue
+                elif tag == 0x42 and len(msg) == 46:  # Begin
+                    final_lsn, commit_ts, xid = begin(msg, 26)
+                    tx = self._open(xid, final_lsn, commit_ts + PG_EPOCH_OFFSET_US)
+                    continue
+                elif tag == 0x43 and len(msg) == 51 and not self.s.transaction_topic:  # Commit
+                    if tx is not None:
+                        self.sync_position()
+                        self.tx = None
+                        tx.entry[1] = commit(msg, 35)[0]
+                        pop()
+                        tx = None
+                    continue
+                wal_start, wal_end = _HEADER_AT.unpack_from(msg, 1)
+                out.extend(self.handle(XLogData(wal_start, wal_end, msg[25:])))
+                tx = self.tx
+        finally:
+            self.sync_position()
+        return out
 
     def _offset(self, tx: _Tx, lsn: int) -> dict[str, Any]:
         return {"lsn": lsn, "lsn_proc": lsn, "lsn_commit": tx.final_lsn, "txId": tx.xid,

@@ -269,12 +269,18 @@ class PostgresCdcTask(SourceTask):
         filtered = self.incremental.filter
         repl.idle = self._idle()
         while len(out) < limit:
-            batch = repl.read_many(timeout, limit - len(out))
-            if not batch:
+            if signals:  # message by message: the incremental snapshot watches each one
+                batch = repl.read_many(timeout, limit - len(out))
+                for data in batch:
+                    out.extend(filtered(handle(data)))
+                received = len(batch)
+            else:
+                wire = repl.read_wire(timeout, limit - len(out))
+                out.extend(self.stream.handle_wire(wire))
+                received = len(wire)
+            if not received:
                 break
             timeout = 0.0
-            for data in batch:
-                out.extend(filtered(handle(data)) if signals else handle(data))
         repl.send_status()
         if out:
             self._events += len(out)
