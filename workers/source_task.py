@@ -173,16 +173,22 @@ class WorkerSourceTask(WorkerTask):
     def _send_columns(self, batch: SourceRecordBatch) -> bool:
         """Convert and append a batch as columns; False when it must go record by record.
 
-        Columns go straight through when nothing needs record objects: no transforms, no
-        ``commit_record`` hook. A converter failure (a bad value) also returns False, so
-        :meth:`_send` converts the records one by one with retries, tolerance and the DLQ.
+        Columns go straight through when nothing needs record objects: no ``commit_record``
+        hook, and transforms that can work on values alone (``apply_to_values``). A
+        transform or converter failure (a bad value) also returns False, so :meth:`_send`
+        goes record by record, with retries, tolerance and the DLQ.
         """
-        if self.setup.plugins.chain.stages or self._commit_record:
+        if self._commit_record:
             return False
+        plugins = self.setup.plugins
+        schema, values = batch.value_schema, batch.values
         try:
-            values = self.setup.plugins.value_converter.from_connect_batch(
-                batch.topic, batch.value_schema, batch.values
-            )
+            if plugins.chain.stages:
+                transformed = plugins.chain.apply_to_values(schema, values)
+                if transformed is None:
+                    return False
+                schema, values = transformed
+            values = plugins.value_converter.from_connect_batch(batch.topic, schema, values)
         except Exception:
             return False
         count = len(values)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from connectors.api.config import ConfigDef
+from connectors.api.data import Schema
 from connectors.api.errors import ConfigError, ConnectError
 from connectors.api.plugin import PluginType
 from connectors.api.records import ConnectRecord
@@ -30,6 +31,19 @@ class Transformation(ABC, Generic[R]):
     @abstractmethod
     def apply(self, record: R) -> R | None:
         """The transformed record (a new one: never mutate the input), or None to drop it."""
+
+    def apply_to_values(
+        self, schema: Schema | None, values: list[Any]
+    ) -> tuple[Schema | None, list[Any]] | None:
+        """Optional columnar form of :meth:`apply`, for the values of many records at once.
+
+        The records differ only in their value and all have ``schema``: return the new
+        schema (one for all) and the new values, exactly what :meth:`apply` would give
+        record by record, or None when this transform needs the records themselves (it
+        reads the topic, key or headers, drops records, or the batch is unusual). The
+        default is None; the runtime then builds the records and calls :meth:`apply`.
+        """
+        return None
 
     def config_def(self) -> ConfigDef:
         return ConfigDef()
@@ -83,6 +97,22 @@ class TransformationChain(Generic[R]):
                 return None
             record = out
         return record
+
+    def apply_to_values(
+        self, schema: Schema | None, values: list[Any]
+    ) -> tuple[Schema | None, list[Any]] | None:
+        """Each stage's :meth:`Transformation.apply_to_values` in turn.
+
+        None as soon as one stage needs the records (or has a predicate: it tests records).
+        """
+        for stage in self.stages:
+            if stage.predicate is not None:
+                return None
+            out = stage.transformation.apply_to_values(schema, values)
+            if out is None:
+                return None
+            schema, values = out
+        return schema, values
 
     def close(self) -> None:
         """Close every transform and predicate once."""

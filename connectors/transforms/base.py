@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
+from itertools import repeat
+from operator import is_, is_not, itemgetter
 from typing import Any, ClassVar, TypeVar
 
 from connectors.api import (
@@ -26,6 +28,10 @@ from connectors.api import (
 )
 
 D = TypeVar("D")
+_FIRST, _SECOND = itemgetter(0), itemgetter(1)
+_NO_RECORD = ConnectRecord("")
+"""What value-only transforms get for ``record`` in :meth:`KeyValueTransform.apply_to_values`
+(they never read it)."""
 
 REPLACE_NULL_WITH_DEFAULT = "replace.null.with.default"
 
@@ -127,6 +133,44 @@ def copied_values(
     return out
 
 
+def copied_values_of_many(
+    structs: list[Any], schema: Schema, plan: list[tuple[str, str, Schema]]
+) -> list[dict[str, Any]] | None:
+    """:func:`copied_values` for many Structs of exactly ``schema``, in one tight loop.
+
+    None when one of them needs the careful path: not a Struct of that very schema, or a
+    planned field unset or null (defaults and required-field errors are decided there).
+    """
+    pairs = [(old, new) for old, new, _ in plan]
+    out: list[dict[str, Any]] = []
+    append = out.append
+    for struct in structs:
+        if type(struct) is not Struct or struct.schema is not schema:
+            return None
+        values = struct._values
+        row = {}
+        for old, new in pairs:
+            value = values.get(old)
+            if value is None:
+                return None
+            row[new] = value
+        append(row)
+    return out
+
+
+def structs_of(schema: Schema, rows: list[dict[str, Any]]) -> list[Struct]:
+    """``Struct.from_validated(schema, row)`` for each row, without a call per row."""
+    new = object.__new__
+    out: list[Struct] = []
+    append = out.append
+    for row in rows:
+        struct = new(Struct)
+        struct.schema = schema
+        struct._values = row
+        append(struct)
+    return out
+
+
 def copy_basics(schema: Schema, builder: SchemaBuilder | None = None) -> SchemaBuilder:
     """A builder with ``schema``'s name, version, doc and parameters (Kafka's ``SchemaUtil``)."""
     if builder is not None:
@@ -169,6 +213,9 @@ class KeyValueTransform(Transformation[ConnectRecord]):
     PURPOSE: ClassVar[str] = "transform"
     #: Kafka returns tombstones (null key/value) unchanged for most transforms.
     PASS_NULL: ClassVar[bool] = True
+    #: Whether :meth:`apply_schemaless`/:meth:`apply_with_schema` read nothing of the
+    #: record but the value they are given (then :meth:`apply_to_values` needs no records).
+    VALUE_ONLY: ClassVar[bool] = False
 
     def __init__(self) -> None:
         self.config: dict[str, Any] = {}
@@ -213,6 +260,36 @@ class KeyValueTransform(Transformation[ConnectRecord]):
         if on_key:
             return record.new_record(key_schema=new_schema, key=new_value)
         return record.with_value(new_schema, new_value)
+
+    def value_only(self) -> bool:
+        """Whether this configured transform reads nothing but the value (see VALUE_ONLY)."""
+        return self.VALUE_ONLY
+
+    def apply_to_values(
+        self, schema: Schema | None, values: list[Any]
+    ) -> tuple[Schema | None, list[Any]] | None:
+        """:meth:`apply` for many values of one schema, without record objects.
+
+        Only ``$Value`` transforms that read nothing but the value take part; a batch where
+        the values would end up with different schemas (a tombstone passed through among
+        changed values, say) goes record by record.
+        """
+        if self.target != "value" or not self.value_only():
+            return None
+        if self.PASS_NULL and not all(map(is_not, values, repeat(None))):
+            return None
+        if schema is None:
+            schemaless = self.apply_schemaless
+            results = [schemaless(_NO_RECORD, v) for v in values]
+        else:
+            with_schema = self.apply_with_schema
+            results = [with_schema(_NO_RECORD, schema, v) for v in values]
+        if not results:
+            return None
+        new_schema = results[0][0]
+        if not all(map(is_, map(_FIRST, results), repeat(new_schema))):
+            return None
+        return new_schema, list(map(_SECOND, results))
 
     def apply_schemaless(self, record: ConnectRecord, value: Any) -> tuple[Schema | None, Any]:
         raise NotImplementedError

@@ -190,6 +190,8 @@ def target_schema(original: Schema, target: Type) -> Schema:
 class Cast(KeyValueTransform):
     """Cast fields (or the whole key/value) to other primitive types."""
 
+    VALUE_ONLY = True
+
     CONFIG_DEF = CONFIG_DEF
     PURPOSE = PURPOSE
 

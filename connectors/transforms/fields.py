@@ -25,6 +25,7 @@ from connectors.transforms.base import (
     non_empty_list,
     require_map,
     require_struct,
+    structs_of,
 )
 
 FIELDS, FIELD = "fields", "field"
@@ -86,6 +87,8 @@ EXTRACT_CONFIG = define_replace_null(
 class ExtractField(KeyValueTransform):
     """Replace the key/value with one of its fields (``ExtractField$Key`` / ``$Value``)."""
 
+    VALUE_ONLY = True
+
     CONFIG_DEF = EXTRACT_CONFIG
     PURPOSE = "field extraction"
     PASS_NULL = False
@@ -133,6 +136,8 @@ HOIST_CONFIG = ConfigDef().define(
 class HoistField(KeyValueTransform):
     """Wrap the key/value in a struct/map with one field (``HoistField$Key`` / ``$Value``)."""
 
+    VALUE_ONLY = True
+
     CONFIG_DEF = HOIST_CONFIG
     PURPOSE = "field hoisting"
     PASS_NULL = False
@@ -152,6 +157,24 @@ class HoistField(KeyValueTransform):
         )
         validate_value(schema, value, self._where)  # what Struct.put checks
         return hoisted, Struct.from_validated(hoisted, {self.field: value})
+
+    def apply_to_values(
+        self, schema: Schema | None, values: list[Any]
+    ) -> tuple[Schema | None, list[Any]] | None:
+        """Each value wrapped, with the value checks of :meth:`apply_with_schema`."""
+        if self.target != "value":
+            return None
+        field = self.field
+        if schema is None:
+            return None, [{field: v} for v in values]
+        hoisted = self.schema_cache.get_or_build(
+            schema, lambda: SchemaBuilder.struct().field(self.field, schema).build()
+        )
+        plain_text = schema.type is Type.STRING and schema.name is None
+        if not (plain_text and values and set(map(type, values)) == {str}):
+            for value in values:
+                validate_value(schema, value, self._where)
+        return hoisted, structs_of(hoisted, [{field: v} for v in values])
 
 
 class HoistFieldKey(HoistField):

@@ -42,6 +42,8 @@ _LEAVES = (str, int, float, bool, bytes, bytearray, list, tuple, decimal.Decimal
 class Flatten(KeyValueTransform):
     """Flatten nested structures into one level."""
 
+    VALUE_ONLY = True
+
     CONFIG_DEF = CONFIG_DEF
     PURPOSE = PURPOSE
 

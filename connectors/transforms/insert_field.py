@@ -24,11 +24,13 @@ from connectors.transforms.base import (
     REPLACE_NULL_WITH_DEFAULT,
     KeyValueTransform,
     copied_values,
+    copied_values_of_many,
     copy_struct_basics,
     define_replace_null,
     field_value,
     require_map,
     require_struct,
+    structs_of,
 )
 
 TOPIC_FIELD = "topic.field"
@@ -94,6 +96,10 @@ class InsertField(KeyValueTransform):
         #: the "where" of Struct.put's messages, built once instead of per record
         self._where = {spec.name: f"field {spec.name!r}" for spec in specs if spec is not None}
 
+    def value_only(self) -> bool:
+        """Only a static field leaves the record's topic, partition, offset and time unread."""
+        return not (self.topic or self.partition or self.offset or self.timestamp)
+
     def _offset_of(self, record: ConnectRecord) -> int:
         if not isinstance(record, SinkRecord):
             msg = (
@@ -145,6 +151,30 @@ class InsertField(KeyValueTransform):
         for spec, inserted in self._inserted(record, schemaful=True):
             updated.put(spec.name, inserted)
         return new_schema, updated
+
+    def apply_to_values(
+        self, schema: Schema | None, values: list[Any]
+    ) -> tuple[Schema | None, list[Any]] | None:
+        """Structs of one schema get the static field in one loop; else as the base class."""
+        static = self.static
+        if (
+            self.target == "value"
+            and self.value_only()
+            and static
+            and schema is not None
+            and values
+        ):
+            new_schema, plan = self.schema_cache.get_or_build(
+                schema, lambda: self._build_plan(schema)
+            )
+            rows = copied_values_of_many(values, schema, plan)
+            if rows is not None:
+                field_schema = new_schema._field_map[static.name].schema
+                validate_value(field_schema, self.static_value, self._where[static.name])
+                for row in rows:
+                    row[static.name] = self.static_value
+                return new_schema, structs_of(new_schema, rows)
+        return super().apply_to_values(schema, values)
 
     def _build_plan(self, schema: Schema) -> tuple[Schema, list[tuple[str, str, Schema]]]:
         """The new schema, and which fields to copy for :func:`copied_values`."""

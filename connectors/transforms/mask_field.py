@@ -91,6 +91,8 @@ def replacement_for(value: Any, replacement: str) -> Any:
 class MaskField(KeyValueTransform):
     """Mask the listed fields of a struct or map."""
 
+    VALUE_ONLY = True
+
     CONFIG_DEF = CONFIG_DEF
     PURPOSE = PURPOSE
 

@@ -22,11 +22,13 @@ from connectors.transforms.base import (
     REPLACE_NULL_WITH_DEFAULT,
     KeyValueTransform,
     copied_values,
+    copied_values_of_many,
     copy_struct_basics,
     define_replace_null,
     field_value,
     require_map,
     require_struct,
+    structs_of,
 )
 
 EXCLUDE, INCLUDE, RENAMES = "exclude", "include", "renames"
@@ -58,6 +60,8 @@ CONFIG_DEF = define_replace_null(
 
 class ReplaceField(KeyValueTransform):
     """Filter and rename the fields of a struct or map."""
+
+    VALUE_ONLY = True
 
     CONFIG_DEF = CONFIG_DEF
     PURPOSE = PURPOSE
@@ -102,6 +106,19 @@ class ReplaceField(KeyValueTransform):
             if self.keep(f.name):
                 updated.put(self.renamed(f.name), field_value(struct, f.name, self.replace_null))
         return new_schema, updated
+
+    def apply_to_values(
+        self, schema: Schema | None, values: list[Any]
+    ) -> tuple[Schema | None, list[Any]] | None:
+        """Structs of one schema renamed in one loop; anything else as the base class does."""
+        if self.target == "value" and schema is not None and values:
+            new_schema, plan = self.schema_cache.get_or_build(
+                schema, lambda: self._build_plan(schema)
+            )
+            rows = copied_values_of_many(values, schema, plan)
+            if rows is not None:
+                return new_schema, structs_of(new_schema, rows)
+        return super().apply_to_values(schema, values)
 
     def _build_plan(self, schema: Schema) -> tuple[Schema, list[tuple[str, str, Schema]]]:
         """The new schema, and which fields to copy (renamed) for :func:`copied_values`."""

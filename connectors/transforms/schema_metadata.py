@@ -30,6 +30,8 @@ CONFIG_DEF = (
 class SetSchemaMetadata(KeyValueTransform):
     """Rename/re-version the key or value schema; structs are re-bound to the new schema."""
 
+    VALUE_ONLY = True
+
     CONFIG_DEF = CONFIG_DEF
     PURPOSE = "updating schema metadata"
     PASS_NULL = False

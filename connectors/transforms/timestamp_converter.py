@@ -85,6 +85,8 @@ def _as_utc(value: dt.datetime) -> dt.datetime:
 class TimestampConverter(KeyValueTransform):
     """Convert a timestamp field (or the whole key/value) to another representation."""
 
+    VALUE_ONLY = True
+
     CONFIG_DEF = CONFIG_DEF
     PURPOSE = PURPOSE
     PASS_NULL = False
