@@ -80,9 +80,11 @@ def vm_hwm_mb() -> float:
 
 def run_pipeline(work: Path, src: Path, lines: int, transforms: bool) -> dict[str, Any]:
     """Child-process body: a herder on a fresh log runs file source -> file sink."""
+    from hub.config import tune_process
     from hub.core_log import GroupOffsets, Log
     from workers.herder import Herder
 
+    tune_process()  # what `hub up` does at startup
     log = Log(work / "log")
     groups = GroupOffsets(log)
     herder = Herder(log=log, groups=groups, worker_id="bench:0")

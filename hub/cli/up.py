@@ -28,7 +28,7 @@ from hub.config import (
     DEFAULT_PORT,
     ConfigError,
     HubConfig,
-    tune_allocator,
+    tune_process,
 )
 from hub.core_log.errors import LogError
 from hub.services import HubServices
@@ -92,7 +92,7 @@ def announce(config: HubConfig) -> None:
 
 def serve(config: HubConfig, log_level: str) -> None:
     """Open the log, serve the API until a signal arrives, then close the log."""
-    tune_allocator()
+    tune_process()
     try:
         services = HubServices.open(config)
     except LogError as exc:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import gc
 import platform
 from pathlib import Path
 
 import pytest
 
-from hub.config import ConfigError, HubConfig, parse_bool, tune_allocator
+from hub.config import GC_THRESHOLDS, ConfigError, HubConfig, parse_bool, tune_allocator, tune_gc
 
 
 def test_defaults() -> None:
@@ -66,3 +67,14 @@ def test_ipv6_url() -> None:
 @pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="mallopt is glibc's")
 def test_tune_allocator_on_glibc() -> None:
     assert tune_allocator() is True
+
+
+def test_tune_gc_freezes_startup_objects_and_raises_the_thresholds() -> None:
+    before = gc.get_threshold()
+    try:
+        tune_gc()
+        assert gc.get_threshold() == GC_THRESHOLDS
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)
