@@ -17,13 +17,15 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any
 
 import psycopg
 from psycopg import pq, sql
 
-from connectors.api import SourceRecord
+from connectors.api import SourceRecord, Struct
 from connectors.sources.postgres_cdc.database import TableRef
 from connectors.sources.postgres_cdc.envelope import TableShape, source_block
 from connectors.sources.postgres_cdc.snapshot_rows import ChunkBuilder, compile_chunk_builder
@@ -156,6 +158,26 @@ def receive_copy(conn: psycopg.Connection[Any]) -> bytes:
     return b"".join(parts)
 
 
+#: Rows turned into records per :meth:`Snapshotter.next_chunk` call.
+PIECE = 256
+
+
+@dataclass
+class _Chunk:
+    """A chunk read by COPY whose records are being built, piece by piece."""
+
+    table: SnapshotTable
+    rows: Iterator[tuple[str | None, ...]]
+    count: int
+    nulls: bool
+    last_chunk: bool
+    first_in_table: bool
+    last_table: bool
+    now_us: int
+    plain: Struct
+    built: int = 0
+
+
 class Snapshotter:
     """Reads the tables chunk by chunk on a connection inside the snapshot transaction."""
 
@@ -179,6 +201,7 @@ class Snapshotter:
         self.progress = SnapshotProgress(tables=tables)
         self._builders: dict[str, dict[Any, Any]] = {}
         self._prefetched = False  # the next chunk's COPY is sent, its data not read yet
+        self._chunk: _Chunk | None = None  # the chunk being turned into records
         if resume_table is not None:
             names = [t.ref.full for t in tables]
             if resume_table in names:
@@ -202,7 +225,7 @@ class Snapshotter:
 
     @property
     def done(self) -> bool:
-        return self.progress.table_index >= len(self.progress.tables)
+        return self._chunk is None and self.progress.table_index >= len(self.progress.tables)
 
     def _query(self, table: SnapshotTable) -> sql.Composed:
         cols: sql.Composable = sql.SQL(", ").join(sql.Identifier(n) for n in table.shape.names)
@@ -224,33 +247,83 @@ class Snapshotter:
         )
 
     def next_chunk(self) -> list[SourceRecord]:
-        """The next chunk's records (possibly empty for an empty table); [] also when done."""
-        if self.done:
-            return []
+        """The next records (possibly none, for an empty table); [] also when done.
+
+        A COPY chunk is read whole but turned into records :data:`PIECE` rows at a time,
+        one piece per call: records handed on in small batches are usually gone before
+        the garbage collector's older generations see them, which otherwise costs more
+        than building them.
+        """
+        chunk = self._chunk
+        if chunk is None:
+            if self.done:
+                return []
+            chunk = self._chunk = self._read_chunk()
+        n = min(PIECE, chunk.count - chunk.built)
+        rows = islice(chunk.rows, n) if n < chunk.count - chunk.built else chunk.rows
+        table = chunk.table
+        out = self._builder(table, chunk.nulls)(rows, chunk.now_us, chunk.plain,
+                                                self.partition, self.lsn)  # fmt: skip
+        first = 0 if chunk.built == 0 and chunk.first_in_table else -1
+        chunk.built += n
+        last = n - 1 if chunk.built == chunk.count and chunk.last_chunk else -2
+        for i in {first, last}:
+            if 0 <= i < n:
+                self._mark(out[i], table, chunk, i == first, i == last)
+        self.progress.started = True
+        if chunk.built >= chunk.count:
+            self._chunk = None
+        return out
+
+    def _read_chunk(self) -> _Chunk:
+        """Read the current table's next chunk; progress moves past it, its COPY is sent."""
         table = self.progress.tables[self.progress.table_index]
         if not self._prefetched:
             send_copy(self.conn, self._query(table))
         self._prefetched = False
-        data = receive_copy(self.conn)
+        chunk = self._chunk_of(table, receive_copy(self.conn))
+        if self.progress.table_index < len(self.progress.tables):
+            # the next chunk's COPY runs in the server while this one is processed
+            send_copy(self.conn, self._query(self.progress.tables[self.progress.table_index]))
+            self._prefetched = True
+        return chunk
+
+    def _chunk_of(self, table: SnapshotTable, data: bytes) -> _Chunk:
+        """The chunk of ``table`` in COPY ``data``; progress moves past it."""
         width = len(table.shape.names) + (0 if table.chunk_columns else 1)
         fields, count, nulls = split_copy_text(data, width)
         more = count > self.fetch_size
         if more:
             count = self.fetch_size
             del fields[count * width :]
-        last = fields[(count - 1) * width : count * width]
-        records = self._records(table, fields, width, nulls, last_chunk=not more)
+        now_us = time.time_ns() // 1000
+        shape = table.shape
+        chunk = _Chunk(
+            table, zip(*[iter(fields)] * width, strict=False), count, nulls, not more,
+            table.rows_done == 0, self.progress.table_index == len(self.progress.tables) - 1,
+            now_us, source_block(self.prefix, self.db, shape.schema, shape.table, now_us,
+                                 snapshot="true", lsn=self.lsn),
+        )  # fmt: skip
         if more:
-            self.progress.last_key = self._key_of(table, last)
+            self.progress.last_key = self._key_of(table, fields[(count - 1) * width :])
         else:
             self.progress.table_index += 1
             self.progress.last_key = None
         table.rows_done += count
-        if not self.done:
-            # the next chunk's COPY runs in the server while this one is processed
-            send_copy(self.conn, self._query(self.progress.tables[self.progress.table_index]))
-            self._prefetched = True
-        return records
+        return chunk
+
+    def _mark(
+        self, record: SourceRecord, table: SnapshotTable, chunk: _Chunk, first: bool, last: bool
+    ) -> None:
+        """Give a table's first or last record its snapshot marker."""
+        marker = self._marker(first, last, chunk.last_table)
+        shape = table.shape
+        record.value._values["source"] = source_block(
+            self.prefix, self.db, shape.schema, shape.table, chunk.now_us, snapshot=marker,
+            lsn=self.lsn,
+        )  # fmt: skip
+        if marker == "last":
+            record.source_offset["last_snapshot_record"] = True
 
     def _key_of(self, table: SnapshotTable, row: list[Any]) -> list[str | None]:
         if not table.chunk_columns:
@@ -270,30 +343,6 @@ class Snapshotter:
             )
             cache[nulls] = builder
         return builder
-
-    def _records(
-        self, table: SnapshotTable, fields: list[Any], width: int, nulls: bool, *, last_chunk: bool
-    ) -> list[SourceRecord]:
-        shape = table.shape
-        now_us = time.time_ns() // 1000
-        last_table = self.progress.table_index == len(self.progress.tables) - 1
-        plain = source_block(self.prefix, self.db, shape.schema, shape.table, now_us,
-                             snapshot="true", lsn=self.lsn)  # fmt: skip
-        rows = zip(*[iter(fields)] * width, strict=False)
-        out = self._builder(table, nulls)(rows, now_us, plain, self.partition, self.lsn)
-        first_index = 0 if (out and table.rows_done == 0) else -1
-        last_index = len(out) - 1 if last_chunk else -2
-        for i in {first_index, last_index}:
-            if i < 0:
-                continue
-            marker = self._marker(i == first_index, i == last_index, last_table)
-            src = source_block(self.prefix, self.db, shape.schema, shape.table, now_us,
-                               snapshot=marker, lsn=self.lsn)  # fmt: skip
-            out[i].value._values["source"] = src
-            if marker == "last":
-                out[i].source_offset["last_snapshot_record"] = True
-        self.progress.started = True
-        return out
 
     def _marker(self, first_in_table: bool, last_in_table: bool, last_table: bool) -> str:
         if last_in_table and last_table:

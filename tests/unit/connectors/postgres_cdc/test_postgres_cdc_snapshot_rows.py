@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from typing import Any
+from unittest.mock import patch
 
 import psycopg
 import pytest
@@ -13,6 +14,7 @@ from hypothesis import strategies as st
 
 from connectors.api import SourceRecord
 from connectors.converters.json import JsonConverter
+from connectors.sources.postgres_cdc import snapshot as snapshot_module
 from connectors.sources.postgres_cdc.database import TableRef
 from connectors.sources.postgres_cdc.envelope import (
     ColumnInfo,
@@ -101,7 +103,7 @@ def snapshotter(table: SnapshotTable, *, started: bool, last_table: bool) -> Sna
     other = SnapshotTable(TableRef(1, "public", "z"), table.shape, [])
     tables = [table] if last_table else [table, other]
     snap.progress = SnapshotProgress(started=started, tables=tables)
-    snap._builders = {}
+    snap._builders, snap._chunk, snap._prefetched = {}, None, False
     return snap
 
 
@@ -144,23 +146,34 @@ TEXT_N = NULLS + "9\t1\t\\\\N\t\\N\tt\t1\t2000-01-01\n"  # the text \N, not a NU
 
 
 def check(shape: TableShape, chunk_columns: list[str], text: str) -> None:
-    for started, last_table, last_chunk, done in [
-        (False, True, True, 0),
-        (True, False, False, 5),
-        (True, True, False, 0),
-        (True, False, True, 3),
-    ]:
+    for piece, started, last_table, last_chunk, done in [
+        (256, False, True, True, 0), (3, True, False, False, 5), (1, True, True, False, 0),
+        (2, True, False, True, 3), (3, False, True, True, 0),
+    ]:  # fmt: skip
         table = SnapshotTable(TableRef(1, "public", "t"), shape, chunk_columns, rows_done=done)
-        width = len(shape.names) + (0 if chunk_columns else 1)
+        ref_table = SnapshotTable(TableRef(1, "public", "t"), shape, chunk_columns, rows_done=done)
         data = text.encode()
-        fields, count, nulls = split_copy_text(data, width)
+        width = len(shape.names) + (0 if chunk_columns else 1)
+        _, count, nulls = split_copy_text(data, width)
         assert nulls == ("\\" in text) and count == text.count("\n")
         ours = snapshotter(table, started=started, last_table=last_table)
-        ref = snapshotter(table, started=started, last_table=last_table)
-        got = ours._records(table, fields, width, nulls, last_chunk=last_chunk)
+        ref = snapshotter(ref_table, started=started, last_table=last_table)
+        # a chunk that is not the table's last has one row more than fetch_size
+        ours.fetch_size = 100 if last_chunk else count - 1
+        rows = parse_copy_text(data)[: ours.fetch_size]
+        ours._chunk = ours._chunk_of(table, data)
+        got: list[SourceRecord] = []
+        with patch.object(snapshot_module, "PIECE", piece):
+            while ours._chunk is not None:
+                part = ours.next_chunk()
+                assert 0 < len(part) <= piece
+                got += part
         now_us = got[0].value.get("ts_us")
-        same_records(got, reference_records(ref, table, parse_copy_text(data), now_us,
-                                            last_chunk))  # fmt: skip
+        same_records(got, reference_records(ref, ref_table, rows, now_us, last_chunk))
+        assert ours.progress.started
+        assert table.rows_done == done + len(rows)
+        assert ours.progress.table_index == (0 if not last_chunk else 1)
+        assert ours.progress.last_key == (None if last_chunk else ours._key_of(table, rows[-1]))
 
 
 def test_builder_matches_generic_code_for_common_and_unusual_values() -> None:
