@@ -15,6 +15,7 @@ from connectors.api import (
     RetriableError,
     SinkConnector,
     SinkRecord,
+    SinkRecordBatch,
     SinkTaskContext,
     SourceTaskContext,
     Struct,
@@ -152,3 +153,23 @@ def test_declared_connector_validates_caps_and_copies() -> None:
         connector.start({"path": "out.txt"})
     connector.start({"path": "out.jsonl"})
     assert connector.task_configs(4) == [{"path": "out.jsonl"}]
+
+
+def test_batch_example_source_resumes_and_sink_reads_columns() -> None:
+    mod = doc_module("# lines_batch.py")
+    task = mod.LinesSourceTask()
+    config = {"lines": "a,b,c", "topic": "t"}
+    task.initialize(SourceContext(config, {'{"list":"demo"}': {"position": 0}}))
+    task.start(config)
+    batch = task.poll()
+    assert [(r.value, r.source_offset) for r in batch] == [
+        ("b", {"position": 1}),
+        ("c", {"position": 2}),
+    ]
+    sink = mod.UpperSinkTask()
+    sink.start({})
+    columns = SinkRecordBatch()
+    columns.add("t", 0, [0, 1], [5, 5], ([None] * 2, [None] * 2), ([None] * 2, ["x", "y"]))
+    sink.put(columns)
+    sink.put([SinkRecord("t", 0, None, None, None, "z", kafka_offset=2)])
+    assert sink.out == ["X", "Y", "Z"]
