@@ -51,21 +51,26 @@ _COMMIT_AT = struct.Struct(">q")  # at 35: end LSN
 HEARTBEAT_PREFIX = "cdchub-heartbeat"
 
 TrackKey = tuple[int, bool]
+_new = object.__new__
 
 
 class DurabilityTracker:
-    """Which WAL position is safe to confirm: every record up to it is in the log."""
+    """Which WAL position is safe to confirm: every record up to it is in the log.
+
+    One entry per transaction (or heartbeat), in stream order: ``[records in flight, end
+    LSN or None while open, key]``.
+    """
 
     def __init__(self) -> None:
         self._entries: dict[TrackKey, list[Any]] = {}
-        self._order: deque[tuple[TrackKey, list[Any]]] = deque()
+        self._order: deque[list[Any]] = deque()
         self.appended_lsn = 0
 
     def _entry(self, key: TrackKey) -> list[Any]:
         entry = self._entries.get(key)
         if entry is None:
-            entry = self._entries[key] = [0, None]
-            self._order.append((key, entry))
+            entry = self._entries[key] = [0, None, key]
+            self._order.append(entry)
         return entry
 
     def add(self, key: TrackKey, count: int = 1) -> None:
@@ -85,13 +90,14 @@ class DurabilityTracker:
     def _pop(self) -> None:
         order = self._order
         while order:
-            key, first = order[0]
+            first = order[0]
             if first[0] > 0 or first[1] is None:
                 return
             if first[1] > self.appended_lsn:
                 self.appended_lsn = first[1]
             order.popleft()
-            del self._entries[key]
+            del self._entries[first[2]]
+            first[2] = None  # gone: whoever kept the entry must look its key up again
 
     @property
     def idle(self) -> bool:
@@ -108,20 +114,27 @@ def track_key(offset: dict[str, Any] | None) -> TrackKey | None:
 class _Tx:
     """The transaction being streamed (between its Begin and Commit messages)."""
 
-    __slots__ = ("begun", "counts", "entry", "final_lsn", "fresh", "index", "ts_us", "xid")
+    __slots__ = ("_counts", "begun", "entry", "final_lsn", "fresh", "index", "ts_us", "xid")
 
     def __init__(self, xid: int, final_lsn: int, ts_us: int) -> None:
         self.xid = xid
         self.final_lsn = final_lsn
         self.ts_us = ts_us
         self.index = 0
-        self.counts: dict[str, int] = {}
+        self._counts: dict[str, int] | None = None
         self.begun = False
-        #: the tracker entry of this transaction's records (count, end LSN)
+        #: the tracker entry of this transaction's records (count, end LSN, key)
         self.entry: list[Any] = []
         #: no event of it was emitted before (not a replay): the batch path may build its
         #: events without comparing each one with the stream position
         self.fresh = False
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """Events per table so far (for transaction metadata; made on first use)."""
+        if self._counts is None:
+            self._counts = {}
+        return self._counts
 
     @property
     def id(self) -> str:
@@ -176,8 +189,11 @@ class ChangeStream:
         return []
 
     def _open(self, xid: int, final_lsn: int, ts_us: int) -> _Tx:
-        self.sync_position()
-        tx = self.tx = _Tx(xid, final_lsn, ts_us)
+        if self.tx is not None:
+            self.sync_position()
+        tx = self.tx = _new(_Tx)  # _Tx(...) without the call: one per transaction
+        tx.xid, tx.final_lsn, tx.ts_us, tx.index = xid, final_lsn, ts_us, 0
+        tx._counts, tx.begun = None, False
         tx.entry = self.tracker._entry((final_lsn, False))
         tx.fresh = final_lsn > self.position[0]
         return tx
@@ -253,7 +269,8 @@ class ChangeStream:
                     continue
                 elif tag == 0x43 and len(msg) == 51 and not self.s.transaction_topic:  # Commit
                     if tx is not None:
-                        self.sync_position()
+                        if tx.fresh and tx.index:
+                            self.position = (tx.final_lsn, tx.index)
                         self.tx = None
                         tx.entry[1] = commit(msg, 35)[0]
                         pop()

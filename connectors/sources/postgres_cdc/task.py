@@ -74,6 +74,7 @@ class PostgresCdcTask(SourceTask):
         self.finished = False
         self._confirm_lsn = 0
         self._acked_since_commit = False
+        self._acked_entry: list[Any] | None = None
         self._events = 0
         self._started = time.monotonic()
         self._behind_ms = 0
@@ -361,9 +362,25 @@ class PostgresCdcTask(SourceTask):
 
     def commit_record(self, record: SourceRecord, metadata: RecordMetadata | None) -> None:
         self._acked_since_commit = True
-        key = track_key(record.source_offset)
-        if key is not None:
-            self.stream.tracker.acked(key)
+        offset = record.source_offset
+        lsn = offset.get("lsn_commit") if offset else None
+        if lsn is None:
+            return
+        if "heartbeat" in offset:
+            key = track_key(offset)
+            if key is not None:
+                self.stream.tracker.acked(key)
+            return
+        # the common case, without a key tuple: consecutive records share their transaction
+        entry = self._acked_entry
+        if entry is None or entry[2] is None or entry[2][0] != lsn:
+            entry = self.stream.tracker._entries.get((int(lsn), False))
+            if entry is None:
+                return
+            self._acked_entry = entry
+        entry[0] -= 1
+        if entry[0] <= 0:
+            self.stream.tracker._pop()
 
     def commit(self) -> None:
         """Everything acked so far is fsynced now: the slot may move up to it."""

@@ -185,7 +185,7 @@ def check(shape_for: Any, **extra: Any) -> list[SourceRecord]:
         same_records(ours, ref)
         assert stream.position == ref_stream.position
         assert stream.tracker.appended_lsn == ref_stream.tracker.appended_lsn
-        assert list(stream.tracker._entries) == list(ref_stream.tracker._entries)
+        assert list(stream.tracker._entries.items()) == list(ref_stream.tracker._entries.items())
     return ref
 
 
@@ -226,3 +226,25 @@ def test_acked_records_confirm_their_transactions() -> None:
         assert key is not None
         stream.tracker.acked(key)
     assert stream.tracker.idle and stream.tracker.appended_lsn == 3100
+
+
+def test_task_commit_record_acks_through_the_tracker() -> None:
+    from connectors.sources.postgres_cdc.task import PostgresCdcTask
+
+    ours, stream = run(stream_messages(), shape_for_cols(COLS), batched=True)
+    task = PostgresCdcTask.__new__(PostgresCdcTask)
+    task.stream, task._acked_entry = stream, None
+    stream.tracker.add((5000, True))
+    stream.tracker.end((5000, True), 5000)
+    beat = SourceRecord("hb", source_offset={"lsn": 5000, "lsn_commit": 5000, "heartbeat": True})
+    for r in [*ours[:-1], beat]:
+        task.commit_record(r, None)
+    assert stream.tracker.appended_lsn == 1100  # the last record of the second is in flight
+    task.commit_record(ours[-1], None)
+    assert stream.tracker.idle and stream.tracker.appended_lsn == 5000
+    # a transaction seen again after its entry was done gets a new entry: acks reach it
+    stream.tracker.add((1000, False), 1)
+    stream.tracker.end((1000, False), 6000)
+    task.commit_record(ours[0], None)
+    assert stream.tracker.idle and stream.tracker.appended_lsn == 6000
+    task.commit_record(SourceRecord("snap", source_offset={"snapshot": "INITIAL"}), None)
