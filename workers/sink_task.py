@@ -262,9 +262,8 @@ class WorkerSinkTask(WorkerTask):
     def _deliver(self, fetched: list[Fetched]) -> None:
         """Convert, transform and put one batch; then advance the positions.
 
-        The conversion loop is the hot path (converters bound once per batch, null keys
-        skip the key converter, columns instead of record objects); any failure re-runs
-        that record through :meth:`_convert_slow`, which applies retries and tolerance.
+        The batch goes to the sink as a SinkRecordBatch (columns, records built only if the
+        sink asks) when it can, else as records converted one by one (:meth:`_as_records`).
         """
         metrics = self.setup.metrics
         total = sum(len(chunk.offsets) for _, chunk in fetched)
@@ -309,7 +308,12 @@ class WorkerSinkTask(WorkerTask):
         return batch
 
     def _as_records(self, fetched: list[Fetched]) -> list[SinkRecord]:
-        """Convert and transform record by record; a failure meets the error operator."""
+        """Convert and transform record by record.
+
+        The loop is still the hot path of batches with headers or transforms (converters
+        bound once, null keys skip the key converter); any failure re-runs that record
+        through :meth:`_convert_slow`, which applies retries and tolerance.
+        """
         plugins = self.setup.plugins
         apply = plugins.chain.apply if plugins.chain.stages else None
         kconv = plugins.key_converter.to_connect_data
