@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
-from itertools import repeat
 from operator import itemgetter
 from typing import Any
 
@@ -73,8 +72,7 @@ _ENVELOPE_ERROR = (
 _DUMP_OPTS = orjson.OPT_NAIVE_UTC
 #: functions mapped over a column that may hold None: they raise for it (TypeError or
 #: JSONDecodeError), and the batch is then converted one message at a time
-_STARTS: Any = bytes.startswith
-_ENDS: Any = bytes.endswith
+_LAST: Any = itemgetter(-1)
 _LOADS: Any = orjson.loads
 
 
@@ -279,15 +277,19 @@ class JsonConverter(DataHeaderConverter):
         if envelope is None:
             return super().to_connect_batch(topic, data)
         prefix, start, schema, as_is, decoder = envelope
+        count = len(data)
         try:  # every loop below runs in C: no Python frame per message
-            if not all(map(_STARTS, data, repeat(prefix))) or not all(
-                map(_ENDS, data, repeat(b"}"))
-            ):
+            # each message's first len(prefix) bytes, joined, are the prefix count times
+            # over only if every message starts with it (none can be shorter)
+            heads: Any = itemgetter(slice(0, start))
+            if b"".join(map(heads, data)) != prefix * count:
+                return super().to_connect_batch(topic, data)
+            if bytes(map(_LAST, data)) != b"}" * count:
                 return super().to_connect_batch(topic, data)
             payload: Any = itemgetter(slice(start, -1))  # bytes[start:-1]
             nodes = list(map(_LOADS, map(payload, data)))
             values = nodes if set(map(type, nodes)) == {as_is} else list(map(decoder, nodes))
-        except (TypeError, orjson.JSONDecodeError, DataError):  # TypeError: not bytes (None)
+        except (TypeError, IndexError, orjson.JSONDecodeError, DataError):  # None, b""
             return super().to_connect_batch(topic, data)
         return [schema] * len(values), values
 

@@ -68,7 +68,12 @@ def test_unusual_messages_fall_back_to_one_at_a_time() -> None:
     other = orjson.dumps({"schema": {"type": "int32", "optional": False}, "payload": 5})
     for odd in ([*lines, None], [other, *lines], [b'{"payload": 1, "schema": null}']):
         assert reader.to_connect_batch("t", odd) == one_by_one(expected, "t", odd)
-    for broken in ([*lines, prefix + b"[1}"], [prefix + b"[1}", prefix + b"2]}", *lines]):
+    for broken in (
+        [*lines, prefix + b"[1}"],
+        [prefix + b"[1}", prefix + b"2]}", *lines],
+        [*lines, b""],
+        [prefix[:-1], *lines],
+    ):
         with pytest.raises(DataError):
             reader.to_connect_batch("t", broken)
 
