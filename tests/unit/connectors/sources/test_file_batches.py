@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from connectors.api import Schema, SourceRecord
 from connectors.sources.file import FileSourceTask
 from connectors.sources.file_tail import Tailer
@@ -58,3 +61,20 @@ def test_for_values_builds_plain_records() -> None:
     ]  # fmt: skip
     assert list(built[0].headers) == []
     assert built[1].new_record(value="c").source_offset == {"position": 2}
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.binary(max_size=12).map(lambda b: b.replace(b"\n", b"")), max_size=8),
+    st.sampled_from(["utf-8", "latin-1", "ascii", "cp1252", "shift_jis"]),
+)
+def test_lines_decoded_together_equal_lines_decoded_one_by_one(
+    lines: list[bytes], encoding: str
+) -> None:
+    task = FileSourceTask()
+    task.start({"file": "/nonexistent/none.log", "topic": "t", "file.encoding": encoding})
+    try:
+        expected = [line.decode(encoding, "replace") for line in lines]
+        assert task._decode_lines(lines) == expected
+    finally:
+        task.stop()
