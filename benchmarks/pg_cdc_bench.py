@@ -248,14 +248,17 @@ def _snapshot_child(port: int, rows: int, converter: str, work: str, queue: Any)
         "slot.name": "bench_snap", "table.include.list": "public.snap",
         "publication.name": "bench_snap", "max.batch.size": "10240"})  # fmt: skip
     log = Log(Path(work) / "snap-log")
+    cpu_start = time.process_time()
     try:
         seconds = Pipeline(task, log, converter).run_until(rows, timeout=900)
+        cpu = time.process_time() - cpu_start
     finally:
         task.stop()
         log.close()
     queue.put(
         {
             "seconds": seconds,
+            "cpu_seconds": cpu,
             "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         }
     )
@@ -282,8 +285,11 @@ def snapshot(server: PostgresServer, rows: int, converter: str, work: Path) -> d
     result = queue.get(timeout=1200)
     child.join()
     ours = rows / result["seconds"]
-    progress(f"snapshot -> log: {ours:,.0f} rows/s, peak RSS {result['peak_rss_mb']:.0f} MB")
+    per_cpu = rows / result["cpu_seconds"]
+    progress(f"snapshot -> log: {ours:,.0f} rows/s ({per_cpu:,.0f} rows per CPU second of the "
+             f"pipeline process), peak RSS {result['peak_rss_mb']:.0f} MB")  # fmt: skip
     return {"rows": rows, "copy_rows_per_s": rows / copy_s, "ours_rows_per_s": ours,
+            "ours_rows_per_cpu_s": per_cpu,
             "ratio_to_copy": copy_s / result["seconds"],
             "peak_rss_mb": result["peak_rss_mb"]}  # fmt: skip
 
