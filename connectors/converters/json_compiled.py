@@ -115,6 +115,10 @@ def _generate_struct_codec(
         var = f"v{i}"
         namespace[f"c{i}"] = field_codec(f.schema)
         body.append(f"    {var} = get({f.name!r})")
+        if not decoding and _inlinable(f.schema):
+            body += _inline_struct(var, f"c{i}", f.schema, namespace, field_codec)
+            items.append(f"{f.name!r}: {var}")
+            continue
         keep = _keep_condition(var, f.schema, check_range=decoding)
         if keep == "False":
             body.append(f"    {var} = c{i}({var})")
@@ -133,6 +137,47 @@ def _generate_struct_codec(
     exec(compile(source, f"<json codec for {schema.name or 'struct'}>", "exec"), namespace)
     codec: Codec = namespace["convert"]
     return codec
+
+
+def _inlinable(schema: Schema) -> bool:
+    """A struct field whose own encoder is inlined in its parent's (one level deep)."""
+    return schema.type is Type.STRUCT and schema.name not in LOGICAL_TYPES
+
+
+def _inline_struct(
+    var: str, codec: str, schema: Schema, namespace: dict[str, Any],
+    field_codec: Callable[[Schema], Codec],
+) -> list[str]:  # fmt: skip
+    """Lines encoding the struct in ``var`` as its own compiled encoder would, inline.
+
+    A Struct of exactly ``schema`` is encoded field by field right here (saving a call per
+    nested struct, e.g. a Debezium envelope's ``after`` and ``source``); anything else goes
+    to ``codec``, the field's compiled encoder, as before (None stays None when plain).
+    """
+    schema_name = f"{codec}_schema"
+    namespace[schema_name] = schema
+    lines = [
+        f"    if type({var}) is Struct and {var}.schema is {schema_name}:",
+        f"        get_{var} = {var}._values.get",
+    ]
+    items = []
+    for j, f in enumerate(schema.fields):
+        sub, sub_codec = f"{var}_{j}", f"{codec}_{j}"
+        namespace[sub_codec] = field_codec(f.schema)
+        lines.append(f"        {sub} = get_{var}({f.name!r})")
+        keep = _keep_condition(sub, f.schema, check_range=False)
+        if keep == "False":
+            lines.append(f"        {sub} = {sub_codec}({sub})")
+        else:
+            lines.append(f"        if not ({keep}):")
+            lines.append(f"            {sub} = {sub_codec}({sub})")
+        items.append(f"{f.name!r}: {sub}")
+    lines.append(f"        {var} = {{{', '.join(items)}}}")
+    if _plain_null(schema):
+        lines += [f"    elif {var} is not None:", f"        {var} = {codec}({var})"]
+    else:
+        lines += ["    else:", f"        {var} = {codec}({var})"]
+    return lines
 
 
 def _struct_encoder(schema: Schema, options: JsonOptions, generic: Codec) -> Codec:
