@@ -50,7 +50,9 @@ def _zoned_inline(var: str, field: str, conv: str) -> list[str]:
     return [
         f"    if {field}[-3:] == '+00' and len({field}) >= 22 and {field}[10] == ' ' "
         f"and {field}[4] == '-':",
-        f"        if {field}[19] == '.' and (fr := {field}[20:-3].rstrip('0')):",
+        f"        if {field}[19] == '.' and {field}[-4] != '0' and len({field}) > 23:",
+        f"            {var} = {field}[:10] + 'T' + {field}[11:-3] + 'Z'",  # nothing to strip
+        f"        elif {field}[19] == '.' and (fr := {field}[20:-3].rstrip('0')):",
         f"            {var} = {field}[:10] + 'T' + {field}[11:19] + '.' + fr + 'Z'",
         "        else:",
         f"            {var} = {field}[:10] + 'T' + {field}[11:19] + 'Z'",
@@ -104,6 +106,9 @@ def compile_chunk_builder(
         "    append = out.append",
         "    now_ms = now_us // 1000",
         "    now_ns = now_us * 1000",
+        # offsets are copies of one template (cheaper than a dict display of six items)
+        "    copy = {'lsn': lsn, 'snapshot': 'INITIAL', 'snapshot_table': TABLE, "
+        "'snapshot_key': None, 'last_snapshot_record': False, 'ts_usec': now_us}.copy",
         f"    for {', '.join(fields)}{',' if width == 1 else ''} in rows:",
     ]
     loop: list[str] = []
@@ -143,8 +148,8 @@ def compile_chunk_builder(
         "    r.timestamp = now_ms",
         "    r._headers = None",
         "    r.source_partition = partition",
-        "    r.source_offset = {'lsn': lsn, 'snapshot': 'INITIAL', 'snapshot_table': TABLE, "
-        f"'snapshot_key': {snapshot_key}, 'last_snapshot_record': False, 'ts_usec': now_us}}",
+        "    r.source_offset = offset = copy()",
+        f"    offset['snapshot_key'] = {snapshot_key}",
         "    append(r)",
     ]
     body += ["    " + line for line in loop]

@@ -227,3 +227,16 @@ def test_inline_zoned_timestamp_matches_types(
         expected = None  # the guarded converter sends unparseable values as null
     (record,) = build([("1", text)], 0, source, {}, 1)
     assert record.value.get("after").get("t") == expected
+
+
+def test_inline_zoned_timestamp_edge_forms() -> None:
+    shape = shape_of([("id", "int8", True, 1), ("t", "timestamptz", False, 0)])
+    build = compile_chunk_builder(shape, table="public.t", key_columns=["id"], nulls=False)
+    source = source_block("p", "db", "public", "t", 0)
+    texts = [
+        "2026-11-21 05:23:12.+00", "2026-11-21 05:23:12.120+00", "2026-11-21 05:23:12.000+00",
+        "2026-11-21 05:23:12. 1+00", "2026-11-21 05:23:12+00", "2026-11-21 05:23:12.1+00",
+        "2026-11-21 05:23:10+00", "2026-11-21 05:23:12.123456+00", "0001-01-01 00:00:00+00",
+    ]  # fmt: skip
+    records = build([(str(i), t) for i, t in enumerate(texts)], 0, source, {}, 1)
+    assert [r.value.get("after").get("t") for r in records] == [zoned(t) for t in texts]
