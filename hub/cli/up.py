@@ -92,7 +92,6 @@ def announce(config: HubConfig) -> None:
 
 def serve(config: HubConfig, log_level: str) -> None:
     """Open the log, serve the API until a signal arrives, then close the log."""
-    tune_process()
     try:
         services = HubServices.open(config)
     except LogError as exc:
@@ -100,6 +99,7 @@ def serve(config: HubConfig, log_level: str) -> None:
     except OSError as exc:
         msg = f"cannot use {config.data_dir} as the data directory ({exc}); see --data-dir"
         raise click.ClickException(msg) from None
+    tune_process()  # after opening: the plugins the stored connectors need are imported now
     try:
         uv_config = uvicorn.Config(
             create_app(services),
