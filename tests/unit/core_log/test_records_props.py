@@ -16,6 +16,7 @@ from crc32c import crc32c
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from hub.core_log._record_decode import decode_columns
 from hub.core_log.errors import CorruptRecordError
 from hub.core_log.records import (
     BATCH_HEADER_SIZE,
@@ -24,6 +25,7 @@ from hub.core_log.records import (
     RecordBatch,
     build_batch,
 )
+from hub.core_log.varint import encode_varint
 
 with warnings.catch_warnings():  # kafka-python uses a deprecated importlib API on import
     warnings.simplefilter("ignore", DeprecationWarning)
@@ -207,3 +209,31 @@ def test_damaged_records_never_decode_to_garbage(
     elif pairs is not None:
         # keys_values skips headers, so only a malformed header section may differ
         assert len(pairs) == damaged.record_count
+
+
+def _section(deltas: list[int], value: bytes) -> bytes:
+    """A records section of value-only records with exactly these offset deltas."""
+    out = bytearray()
+    for delta in deltas:
+        body = b"\x00" + encode_varint(0) + encode_varint(delta) + encode_varint(-1)
+        body += encode_varint(len(value)) + value + encode_varint(0)
+        out += encode_varint(len(body)) + body
+    return bytes(out)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    start=st.sampled_from([0, 1, 63, 64, 100, 8191, 8192]),
+    count=st.integers(min_value=1, max_value=300),
+    gaps=st.lists(st.integers(min_value=0, max_value=299), max_size=3),
+)
+def test_offset_deltas_with_gaps_are_never_taken_for_a_sequence(
+    start: int, count: int, gaps: list[int]
+) -> None:
+    deltas = list(range(start, start + count))
+    for at in sorted(set(gaps), reverse=True):  # a compacted batch: later deltas jump ahead
+        if at < count:
+            deltas[at:] = [d + 1 for d in deltas[at:]]
+    cols = decode_columns(_section(deltas, b"v" * 10), len(deltas), 0)
+    assert list(cols.offset_deltas) == deltas
+    assert cols.values == [b"v" * 10] * len(deltas)
