@@ -153,6 +153,7 @@ class WorkerSinkTask(WorkerTask):
         self._ahead: dict[TopicPartition, Chunk] = {}
         self._producer: LogRecordProducer | None = None
         self._put_retry = self.retry_streak("put")
+        self._unput: tuple[list[Fetched], Sequence[SinkRecord]] | None = None
         self._flush_retry = self.retry_streak("flush")
 
     def initialize(self) -> None:
@@ -197,6 +198,8 @@ class WorkerSinkTask(WorkerTask):
     def iteration(self) -> None:
         if not self.positions or time.monotonic() >= self._next_refresh:
             self._refresh_assignment()
+        if self._put_kept_batch():
+            return
         active = [tp for tp in self.positions if tp not in self.paused_partitions]
         started = time.perf_counter()
         raw = self._fetch(active, wait_ms=0)
@@ -265,23 +268,47 @@ class WorkerSinkTask(WorkerTask):
         The batch goes to the sink as a SinkRecordBatch (columns, records built only if the
         sink asks) when it can, else as records converted one by one (:meth:`_as_records`).
         """
-        metrics = self.setup.metrics
         total = sum(len(chunk.offsets) for _, chunk in fetched)
         records: Sequence[SinkRecord] | None = self._as_columns(fetched)
         if records is None:
             records = self._as_records(fetched)
-        metrics.polled.inc(total)
+        self.setup.metrics.polled.inc(total)
+        self._put_and_advance(fetched, records)
+
+    def _put_and_advance(self, fetched: list[Fetched], records: Sequence[SinkRecord]) -> None:
+        """Put converted records, then move the positions past the batch.
+
+        A pause or stop during a put's backoff keeps the batch, already converted, to be
+        put again first on resume: converting it again would report its converter and
+        transform failures to the DLQ a second time.
+        """
         self._fetched, self._raw_index = fetched, None
-        if records:
-            try:
+        try:
+            if records:
                 self._put(records)
-            except Interrupted:  # paused/stopped in a backoff: read the batch again later
-                self._fetched, self._raw_index = [], None
-                return
-            metrics.written.inc(len(records))
+                self.setup.metrics.written.inc(len(records))
+        except Interrupted:
+            self._unput = (fetched, records)
+            return
+        finally:
+            self._fetched, self._raw_index = [], None
         for tp, chunk in fetched:
             self.positions[tp] = chunk.offsets[-1] + 1
-        self._fetched, self._raw_index = [], None
+
+    def _put_kept_batch(self) -> bool:
+        """Put the batch a pause interrupted, if it still starts where the positions are.
+
+        A rewind, a seek or a lost partition since then makes it stale: it is dropped and
+        the records are read (and converted) again from the positions.
+        """
+        kept, self._unput = self._unput, None
+        if kept is None:
+            return False
+        fetched, records = kept
+        if any(self.positions.get(tp) != chunk.offsets[0] for tp, chunk in fetched):
+            return False
+        self._put_and_advance(fetched, records)
+        return True
 
     def _as_columns(self, fetched: list[Fetched]) -> SinkRecordBatch | None:
         """The batch as columns, or None when it needs record objects (see below).

@@ -6,6 +6,7 @@ import logging
 import time
 from pathlib import Path
 
+import orjson
 import pytest
 
 from tests.unit.workers import plugins
@@ -125,3 +126,28 @@ def test_retriable_poll_is_polled_again_with_capped_backoff(tmp_path: Path) -> N
         assert time.monotonic() - started < 3
         assert _retries(herder, "psrc") == 6
         assert task_state(herder, "psrc") == "RUNNING"
+
+
+def test_a_batch_a_pause_interrupted_is_put_again_without_a_second_dlq_report(
+    tmp_path: Path,
+) -> None:
+    plugins.OUTAGE.add("down5")
+    try:
+        with herder_on(tmp_path) as herder:
+            herder.log.create_topic("o5", 1)
+            good = [orjson.dumps({"n": n}) for n in range(4)]
+            herder.log.append_kv("o5", [None] * 5, [*good[:2], b"{bad json", *good[2:]])
+            config = sink("o5", **{**DLQ, "errors.retry.delay.max.ms": "600000"})
+            herder.put_connector_config("down5", config, allow_replace=False)
+            wait_for(lambda: _retries(herder, "down5") >= 1, what="in a long backoff")
+            assert _dead(herder) == 1, "the bad message was reported once, at conversion"
+            herder.pause("down5")
+            wait_for(lambda: task_state(herder, "down5") == "PAUSED", timeout=3, what="PAUSED")
+            plugins.OUTAGE.discard("down5")
+            herder.resume("down5")
+            wait_for(lambda: len(plugins.values("down5")) == 4, what="the batch put on resume")
+            assert [v["n"] for v in plugins.values("down5")] == [0, 1, 2, 3]
+            wait_for(lambda: herder.groups.committed("connect-down5", "o5", 0) == 5)
+            assert _dead(herder) == 1, "not converted (and reported) a second time"
+    finally:
+        plugins.OUTAGE.discard("down5")
