@@ -15,10 +15,12 @@ transform, a retry, an errant record reporter or the dead letter queue.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import Any, overload
+from typing import Any, TypeVar, overload
 
 from connectors.api.data import Schema
 from connectors.api.records import SinkRecord, SourceRecord, TimestampType
+
+R = TypeVar("R", SourceRecord, SinkRecord)
 
 
 class OffsetColumn(Sequence[dict[str, Any]]):
@@ -57,7 +59,35 @@ class OffsetColumn(Sequence[dict[str, Any]]):
         return map(self._at, self.positions)
 
 
-class SourceRecordBatch(Sequence[SourceRecord]):
+class _BuiltOnDemand(Sequence[R]):
+    """The ``Sequence`` side of a batch: its records, built on first use and kept."""
+
+    __slots__ = ("_records",)
+
+    def __init__(self) -> None:
+        self._records: list[R] | None = None
+
+    def _build(self) -> list[R]:
+        raise NotImplementedError
+
+    def records(self) -> list[R]:
+        """The records, built on first use and kept (the same objects every time)."""
+        if self._records is None:
+            self._records = self._build()
+        return self._records
+
+    @overload
+    def __getitem__(self, index: int) -> R: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[R]: ...
+    def __getitem__(self, index: int | slice) -> R | list[R]:
+        return self.records()[index]
+
+    def __iter__(self) -> Iterator[R]:
+        return iter(self.records())
+
+
+class SourceRecordBatch(_BuiltOnDemand[SourceRecord]):
     """Values of one source partition bound for one topic, with one value schema.
 
     The records it stands for have a null key, no Kafka partition, timestamp or headers,
@@ -65,8 +95,7 @@ class SourceRecordBatch(Sequence[SourceRecord]):
     :meth:`SourceRecord.for_values` would build. ``SourceTask.poll`` may return one.
     """
 
-    __slots__ = ("_records", "source_offsets", "source_partition", "topic", "value_schema",
-                 "values")  # fmt: skip
+    __slots__ = ("source_offsets", "source_partition", "topic", "value_schema", "values")
 
     def __init__(
         self,
@@ -84,29 +113,16 @@ class SourceRecordBatch(Sequence[SourceRecord]):
         self.values = values
         self.source_partition = source_partition
         self.source_offsets = source_offsets
-        self._records: list[SourceRecord] | None = None
+        super().__init__()
 
-    def records(self) -> list[SourceRecord]:
-        """The records, built on first use and kept (the same objects every time)."""
-        if self._records is None:
-            self._records = SourceRecord.for_values(
-                self.topic, self.value_schema, self.values, self.source_partition,
-                self.source_offsets,
-            )  # fmt: skip
-        return self._records
+    def _build(self) -> list[SourceRecord]:
+        return SourceRecord.for_values(
+            self.topic, self.value_schema, self.values, self.source_partition,
+            self.source_offsets,
+        )  # fmt: skip
 
     def __len__(self) -> int:
         return len(self.values)
-
-    @overload
-    def __getitem__(self, index: int) -> SourceRecord: ...
-    @overload
-    def __getitem__(self, index: slice) -> list[SourceRecord]: ...
-    def __getitem__(self, index: int | slice) -> SourceRecord | list[SourceRecord]:
-        return self.records()[index]
-
-    def __iter__(self) -> Iterator[SourceRecord]:
-        return iter(self.records())
 
     def __repr__(self) -> str:
         return f"SourceRecordBatch({self.topic!r}, {len(self)} records, {self.source_partition!r})"
@@ -160,7 +176,7 @@ class _Run:
         return out
 
 
-class SinkRecordBatch(Sequence[SinkRecord]):
+class SinkRecordBatch(_BuiltOnDemand[SinkRecord]):
     """Records the runtime read for ``SinkTask.put``, held as columns per partition.
 
     Every record is one without headers, with a create-time timestamp, read from its
@@ -168,11 +184,11 @@ class SinkRecordBatch(Sequence[SinkRecord]):
     put order; a sink that only needs them never causes a record object to be built.
     """
 
-    __slots__ = ("_records", "_runs")
+    __slots__ = ("_runs",)
 
     def __init__(self) -> None:
+        super().__init__()
         self._runs: list[_Run] = []
-        self._records: list[SinkRecord] | None = None
 
     def add(
         self,
@@ -213,24 +229,11 @@ class SinkRecordBatch(Sequence[SinkRecord]):
     def key_schemas(self) -> list[Schema | None]:
         return self._column("key_schemas")
 
-    def records(self) -> list[SinkRecord]:
-        """The records, built on first use and kept (the same objects every time)."""
-        if self._records is None:
-            self._records = [record for run in self._runs for record in run.records()]
-        return self._records
+    def _build(self) -> list[SinkRecord]:
+        return [record for run in self._runs for record in run.records()]
 
     def __len__(self) -> int:
         return sum(map(len, (run.offsets for run in self._runs)))
-
-    @overload
-    def __getitem__(self, index: int) -> SinkRecord: ...
-    @overload
-    def __getitem__(self, index: slice) -> list[SinkRecord]: ...
-    def __getitem__(self, index: int | slice) -> SinkRecord | list[SinkRecord]:
-        return self.records()[index]
-
-    def __iter__(self) -> Iterator[SinkRecord]:
-        return iter(self.records())
 
     def __repr__(self) -> str:
         parts = [f"{r.topic}-{r.partition}: {len(r.offsets)}" for r in self._runs]
