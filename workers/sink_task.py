@@ -154,6 +154,7 @@ class WorkerSinkTask(WorkerTask):
         self._producer: LogRecordProducer | None = None
         self._put_retry = self.retry_streak("put")
         self._unput: tuple[list[Fetched], Sequence[SinkRecord]] | None = None
+        self._unassigned_wait = 0.0
         self._flush_retry = self.retry_streak("flush")
 
     def initialize(self) -> None:
@@ -201,6 +202,8 @@ class WorkerSinkTask(WorkerTask):
         if self._put_kept_batch():
             return
         active = [tp for tp in self.positions if tp not in self.paused_partitions]
+        if active:
+            self._unassigned_wait = 0.0
         started = time.perf_counter()
         raw = self._fetch(active, wait_ms=0)
         if not raw and active:
@@ -213,7 +216,10 @@ class WorkerSinkTask(WorkerTask):
             if not raw and uncommitted:
                 self.commit_offsets()  # idle for a moment: make what was put durable now
         elif not active:
-            self.stopping.wait(0.2)
+            # nothing to read yet: look again soon (a source may be creating the topic),
+            # then less often while nothing turns up
+            self._unassigned_wait = min(max(self._unassigned_wait * 2, 0.02), 0.5)
+            self.stopping.wait(self._unassigned_wait)
         if raw:
             self._deliver(raw)
             self.setup.metrics.batch_seconds.observe(time.perf_counter() - started)
