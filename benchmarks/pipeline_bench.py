@@ -53,14 +53,35 @@ def make_input(path: Path, lines: int) -> int:
     return path.stat().st_size
 
 
-def plain_loop(src: Path, dst: Path) -> float:
-    """The limit: read, wrap as the same JSON envelope, write, fsync. Returns seconds."""
-    schema = {"type": "string", "optional": False}
+LINE_SCHEMA = {"type": "string", "optional": False}
+TRANSFORMED_SCHEMA = {
+    "type": "struct",
+    "fields": [
+        {"type": "string", "optional": False, "field": "message"},
+        {"type": "string", "optional": True, "field": "origin"},
+    ],
+    "optional": False,
+}
+"""What the 3-SMT chain makes of a line: the schema half of the stored envelope."""
+
+
+def plain_loop(src: Path, dst: Path, *, transformed: bool = False) -> float:
+    """The limit: read, wrap as the same JSON envelope, write, fsync. Returns seconds.
+
+    ``transformed`` writes what the pipeline with the 3-SMT chain stores instead (the line
+    as field ``message`` of a struct with ``origin``), so both scenarios have a limit
+    doing the same JSON work.
+    """
     started = time.perf_counter()
     with src.open() as f, dst.open("wb") as out:
         buf = []
         for line in f:
-            buf.append(orjson.dumps({"schema": schema, "payload": line.rstrip("\n")}) + b"\n")
+            text = line.rstrip("\n")
+            if transformed:
+                payload: Any = {"message": text, "origin": "bench"}
+                buf.append(orjson.dumps({"schema": TRANSFORMED_SCHEMA, "payload": payload}) + b"\n")
+            else:
+                buf.append(orjson.dumps({"schema": LINE_SCHEMA, "payload": text}) + b"\n")
             if len(buf) >= 2000:
                 out.write(b"".join(buf))
                 buf.clear()
@@ -114,10 +135,12 @@ def run_pipeline(work: Path, src: Path, lines: int, transforms: bool) -> dict[st
     elapsed = time.perf_counter() - started
     cpu = time.process_time() - cpu_started
     herder.close()
+    first = next(log.partition("lines", 0).batches()).records()[0].value or b""
     log.close()
     with out.open("rb") as f:
         written = sum(1 for _ in f)
-    return {"seconds": elapsed, "cpu_seconds": cpu, "written": written, "rss_mb": vm_hwm_mb()}
+    return {"seconds": elapsed, "cpu_seconds": cpu, "written": written, "rss_mb": vm_hwm_mb(),
+            "first_stored": first.decode()}  # fmt: skip
 
 
 def child(work: Path, lines: int, transforms: bool) -> dict[str, Any]:
@@ -153,32 +176,44 @@ def main() -> None:
 
 
 def report(root: Path, lines: int) -> None:
-    """Run the three scenarios and print the table."""
+    """Run the limits and the two pipeline scenarios and print the table.
+
+    Each scenario is compared with the limit that writes the same JSON (checked: the first
+    line of the limit's output is the first value the pipeline stored), and also with the
+    plain loop of the untransformed lines.
+    """
     src = root / "input.txt"
     size = make_input(src, lines)
     print(f"input: {lines:,} lines, {size / 1e6:.1f} MB ({size / lines:.0f} B/line)")
-    plain = plain_loop(src, root / "plain.txt")
-    plain_rate = lines / plain
-    rows = [("plain loop (limit)", plain_rate, None, None)]
+    limits = {
+        False: (lines / plain_loop(src, root / "plain.txt"), root / "plain.txt"),
+        True: (lines / plain_loop(src, root / "plain-t.txt", transformed=True),
+               root / "plain-t.txt"),
+    }  # fmt: skip
+    plain_rate = limits[False][0]
+    head = f"{'scenario':<26} {'records/s':>12} {'x limit':>8} {'x plain':>8} {'peak RSS':>9}"
+    print(f"{head}  verdict")
+    print(f"{'plain loop (limit)':<26} {plain_rate:>12,.0f} {1:>8.2f} {1:>8.2f} {'-':>9}")
+    print(f"{'plain loop, SMT output':<26} {limits[True][0]:>12,.0f} {1:>8.2f} "
+          f"{limits[True][0] / plain_rate:>8.2f} {'-':>9}")  # fmt: skip
     for name, transforms in (("pipeline", False), ("pipeline + 3 SMTs", True)):
         result = child(root / name.replace(" ", "_").replace("+", "p"), lines, transforms)
         if result["written"] < lines:
             msg = f"{name}: only {result['written']} of {lines} lines reached the sink file"
             raise RuntimeError(msg)
-        rows.append((name, lines / result["seconds"], result["rss_mb"], result["written"]))
-        print(f"  {name}: {result['seconds']:.2f} s wall, {result['cpu_seconds']:.2f} s CPU")
-    print(f"{'scenario':<22} {'records/s':>12} {'x plain':>8} {'peak RSS':>10}  verdict")
-    for name, rate, rss, _ in rows:
-        ratio = rate / plain_rate
-        verdict = ""
-        if rss is not None:
-            ok = rate >= TARGET_RATE and ratio >= TARGET_RATIO and rss < TARGET_RSS_MB
-            verdict = "OK" if ok else "MISS"
-        rss_text = f"{rss:.0f} MB" if rss is not None else "-"
-        print(f"{name:<22} {rate:>12,.0f} {ratio:>8.2f} {rss_text:>10}  {verdict}")
+        limit_rate, limit_file = limits[transforms]
+        with limit_file.open() as f:
+            if f.readline().rstrip("\n") != result["first_stored"]:
+                msg = f"{name}: the limit does not write what the pipeline stores"
+                raise RuntimeError(msg)
+        rate, rss = lines / result["seconds"], result["rss_mb"]
+        ok = rate >= TARGET_RATE and rate / limit_rate >= TARGET_RATIO and rss < TARGET_RSS_MB
+        times = f"({result['seconds']:.2f} s wall, {result['cpu_seconds']:.2f} s CPU)"
+        print(f"{name:<26} {rate:>12,.0f} {rate / limit_rate:>8.2f} {rate / plain_rate:>8.2f} "
+              f"{rss:>6.0f} MB  {'OK' if ok else 'MISS'}   {times}")  # fmt: skip
     print(
-        f"targets: >= {TARGET_RATE:,} records/s, >= {TARGET_RATIO}x plain, "
-        f"peak RSS < {TARGET_RSS_MB} MB"
+        f"targets: >= {TARGET_RATE:,} records/s, >= {TARGET_RATIO}x the limit writing the same "
+        f"JSON, peak RSS < {TARGET_RSS_MB} MB"
     )
 
 
