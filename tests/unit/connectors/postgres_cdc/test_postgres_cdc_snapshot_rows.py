@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import time
 from typing import Any
-from unittest.mock import patch
 
 import psycopg
 import pytest
@@ -14,7 +14,6 @@ from hypothesis import strategies as st
 
 from connectors.api import SourceRecord
 from connectors.converters.json import JsonConverter
-from connectors.sources.postgres_cdc import snapshot as snapshot_module
 from connectors.sources.postgres_cdc.database import TableRef
 from connectors.sources.postgres_cdc.envelope import (
     ColumnInfo,
@@ -28,6 +27,7 @@ from connectors.sources.postgres_cdc.snapshot import (
     SnapshotTable,
     Snapshotter,
     parse_copy_text,
+    piece_size,
     split_copy_text,
 )
 from connectors.sources.postgres_cdc.snapshot_rows import compile_chunk_builder
@@ -103,7 +103,7 @@ def snapshotter(table: SnapshotTable, *, started: bool, last_table: bool) -> Sna
     other = SnapshotTable(TableRef(1, "public", "z"), table.shape, [])
     tables = [table] if last_table else [table, other]
     snap.progress = SnapshotProgress(started=started, tables=tables)
-    snap._builders, snap._chunk, snap._prefetched = {}, None, False
+    snap._builders, snap._chunk, snap._prefetched, snap.piece = {}, None, False, 256
     return snap
 
 
@@ -163,11 +163,12 @@ def check(shape: TableShape, chunk_columns: list[str], text: str) -> None:
         rows = parse_copy_text(data)[: ours.fetch_size]
         ours._chunk = ours._chunk_of(table, data)
         got: list[SourceRecord] = []
-        with patch.object(snapshot_module, "PIECE", piece):
-            while ours._chunk is not None:
-                part = ours.next_chunk()
-                assert 0 < len(part) <= piece
-                got += part
+        ours.piece = piece
+        size = ours._chunk.count
+        while ours._chunk is not None:
+            part = ours.next_chunk()
+            assert 0 < len(part) <= (piece if size > 2 * piece else size)
+            got += part
         now_us = got[0].value.get("ts_us")
         same_records(got, reference_records(ref, ref_table, rows, now_us, last_chunk))
         assert ours.progress.started
@@ -240,3 +241,15 @@ def test_inline_zoned_timestamp_edge_forms() -> None:
     ]  # fmt: skip
     records = build([(str(i), t) for i, t in enumerate(texts)], 0, source, {}, 1)
     assert [r.value.get("after").get("t") for r in records] == [zoned(t) for t in texts]
+
+
+def test_piece_size_follows_the_gc_threshold() -> None:
+    before = gc.get_threshold()
+    try:
+        assert piece_size() == min(4096, max(16, before[0] // 12))
+        gc.set_threshold(50_000, *before[1:])
+        assert piece_size() == 4096
+        gc.set_threshold(100, *before[1:])
+        assert piece_size() == 16
+    finally:
+        gc.set_threshold(*before)
