@@ -192,9 +192,10 @@ class ReplicationConnection:
             if size > 0:
                 msg = bytes(data)
                 if msg[0] == 0x77:  # 'w'
-                    self.idle = False  # before any later keepalive of this batch
                     append(msg)
                 else:
+                    if out:
+                        self.idle = False  # data came before this keepalive: not idle
                     self._keepalive(msg)
                 continue
             if size < 0:
@@ -216,6 +217,7 @@ class ReplicationConnection:
             select.select([pg.socket], [], [], min(left, 1.0))
             consumed = False
         if out:
+            self.idle = False
             (end,) = _WAL_END.unpack_from(out[-1], 9)
             if end > self.received_lsn:
                 self.received_lsn = end

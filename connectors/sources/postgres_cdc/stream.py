@@ -244,12 +244,17 @@ class ChangeStream:
         skipped = self.s.skipped
         fast_c = fast_c and "c" not in skipped
         fast_u = fast_u and "u" not in skipped
-        begin, commit, pop = _BEGIN_AT.unpack_from, _COMMIT_AT.unpack_from, self.tracker._pop
+        begin, commit, relid_at = (
+            _BEGIN_AT.unpack_from,
+            _COMMIT_AT.unpack_from,
+            _RELID_AT.unpack_from,
+        )
+        pop = self.tracker._pop
         try:
             for msg in messages:
                 tag = msg[25]
                 if tag == 0x49 or tag == 0x55:  # Insert, Update
-                    build = builders.get(_RELID_AT.unpack_from(msg, 26)[0])
+                    build = builders.get(relid_at(msg, 26)[0])
                     if (
                         build is not None
                         and tx is not None
