@@ -35,6 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from connectors.api import Converter, SourceRecord
 from connectors.plugins import converter_from_config
 from connectors.sources.postgres_cdc.task import PostgresCdcTask
+from hub.config import tune_process
 from hub.core_log import Log, ProduceRecord
 from tests.fixtures.postgres import PostgresServer, postgres_bin_dir, running_postgres
 from tests.support.sdk_harness import HarnessSourceTaskContext, MemoryOffsetStore
@@ -245,6 +246,7 @@ def _pgbench() -> str:
 
 
 def _snapshot_child(port: int, rows: int, converter: str, work: str, queue: Any) -> None:
+    tune_process()  # what `hub up` does at startup
     server = PostgresServer(root=Path(work), port=port)
     task = start_task(server, "postgres", **{
         "slot.name": "bench_snap", "table.include.list": "public.snap",
@@ -310,6 +312,7 @@ def main(argv: list[str]) -> int:
     )
     parser.add_argument("--json", help="write the figures here")
     args = parser.parse_args(argv)
+    tune_process()  # the streaming phase's pipeline runs in this process: as `hub up` does
     results: dict[str, Any] = {"converter": args.converter}
     work = Path(tempfile.mkdtemp(prefix="pg-cdc-bench-"))
     try:
