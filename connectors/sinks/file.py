@@ -16,6 +16,8 @@ import datetime as dt
 import decimal
 import os
 from collections.abc import Mapping, Sequence
+from functools import partial
+from operator import attrgetter
 from typing import IO, Any
 
 import orjson
@@ -85,6 +87,42 @@ def format_value(value: Any) -> str:
     return orjson.dumps(value, default=_json_default).decode()
 
 
+def format_values(values: Sequence[Any]) -> str:
+    """The lines of many values, joined: what :func:`format_value` gives for each."""
+    try:
+        return "\n".join(values)  # all strings (lines), the common case: as they are
+    except TypeError:
+        pass
+    lines = _struct_lines(values)
+    return lines if lines is not None else "\n".join(map(format_value, values))
+
+
+def _struct_lines(values: Sequence[Any]) -> str | None:
+    """Structs of one schema written from their values directly, or None.
+
+    ``to_dict`` builds a dict in schema order with defaults for nulls; when no field has a
+    default and every struct's values already hold exactly the fields in that order, that
+    dict equals the values, so orjson (with the same default hook for anything else) can
+    write them as they are.
+    """
+    if not values or set(map(type, values)) != {Struct}:
+        return None
+    schema = values[0].schema
+    if len(set(map(id, map(_SCHEMA, values)))) != 1:
+        return None
+    if any(f.schema.default is not None for f in schema.fields):
+        return None
+    dicts = list(map(_VALUES, values))
+    if set(map(tuple, dicts)) != {tuple(f.name for f in schema.fields)}:
+        return None
+    return b"\n".join(map(_DUMPS, dicts)).decode()
+
+
+_SCHEMA = attrgetter("schema")
+_VALUES = attrgetter("_values")
+_DUMPS = partial(orjson.dumps, default=_json_default)
+
+
 class FileSinkTask(SinkTask):
     """Buffers lines in put(); flush() writes and fsyncs them."""
 
@@ -107,11 +145,7 @@ class FileSinkTask(SinkTask):
         if not records or self._file is None:
             return
         values = records.values if type(records) is SinkRecordBatch else [r.value for r in records]
-        try:
-            text = "\n".join(values)  # all strings (lines), the common case: as they are
-        except TypeError:
-            text = "\n".join([format_value(v) for v in values])
-        self._file.write((text + "\n").encode(self._encoding, "replace"))
+        self._file.write((format_values(values) + "\n").encode(self._encoding, "replace"))
 
     def flush(self, current_offsets: Mapping[TopicPartition, int]) -> None:
         if self._file is None:
