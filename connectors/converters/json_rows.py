@@ -10,6 +10,7 @@ per-record Python call. Anything else takes the compiled per-record codecs.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from operator import attrgetter, itemgetter
 from typing import Any
 
@@ -37,7 +38,7 @@ def rows_are_json(schema: Schema, rows: list[Any]) -> bool:
         exact = decoded_as_is(f.schema)
         if exact not in _PLAIN:
             return False
-        allowed = {exact}
+        allowed: set[type] = {exact}
         if f.schema.optional and f.schema.default is None:
             allowed.add(type(None))
         if not set(map(type, map(itemgetter(f.name), rows))) <= allowed:
@@ -45,7 +46,7 @@ def rows_are_json(schema: Schema, rows: list[Any]) -> bool:
     return True
 
 
-def struct_rows(schema: Schema, values: list[Any]) -> list[dict[str, Any]] | None:
+def struct_rows(schema: Schema, values: Sequence[Any]) -> list[dict[str, Any]] | None:
     """The value dicts of structs of exactly ``schema`` that are their own JSON, or None."""
     if not values or set(map(type, values)) != {Struct}:
         return None
