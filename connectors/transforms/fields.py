@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from itertools import repeat
 from typing import Any
 
 from connectors.api import (
@@ -174,7 +175,7 @@ class HoistField(KeyValueTransform):
         if not (plain_text and values and set(map(type, values)) == {str}):
             for value in values:
                 validate_value(schema, value, self._where)
-        return hoisted, structs_of(hoisted, [{field: v} for v in values])
+        return hoisted, structs_of(hoisted, list(map(dict.fromkeys, repeat((field,)), values)))
 
 
 class HoistFieldKey(HoistField):

@@ -167,12 +167,11 @@ class InsertField(KeyValueTransform):
             new_schema, plan = self.schema_cache.get_or_build(
                 schema, lambda: self._build_plan(schema)
             )
-            rows = copied_values_of_many(values, schema, plan)
+            inserted = {static.name: self.static_value}
+            rows = copied_values_of_many(values, schema, plan, inserted)
             if rows is not None:
                 field_schema = new_schema._field_map[static.name].schema
                 validate_value(field_schema, self.static_value, self._where[static.name])
-                for row in rows:
-                    row[static.name] = self.static_value
                 return new_schema, structs_of(new_schema, rows)
         return super().apply_to_values(schema, values)
 

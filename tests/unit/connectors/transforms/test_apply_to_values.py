@@ -34,6 +34,7 @@ ROWS = [
     Struct(ROW, {"id": 3, "name": None, "note": "z"}),
 ]
 MAPS = [{"id": 1, "name": "a"}, {"id": 2, "name": None}]
+FULL = [Struct(ROW, {"id": n, "name": f"n{n}", "note": "x"}) for n in range(3)]  # no nulls
 
 CASES: list[tuple[str, type[Transformation[Any]], dict[str, Any], Schema | None, list[Any]]] = [
     ("hoist text", HoistFieldValue, {"field": "line"}, Schema.STRING_SCHEMA, ["a", "b"]),
@@ -46,6 +47,17 @@ CASES: list[tuple[str, type[Transformation[Any]], dict[str, Any], Schema | None,
     ("rename", ReplaceFieldValue, {"renames": "id:key,name:who"}, ROW, ROWS[:1]),
     ("rename with nulls", ReplaceFieldValue, {"renames": "id:key"}, ROW, ROWS),
     ("exclude", ReplaceFieldValue, {"exclude": "note"}, ROW, ROWS),
+    ("rename full rows", ReplaceFieldValue, {"renames": "id:key,name:who"}, ROW, FULL),
+    ("rename one of full rows", ReplaceFieldValue, {"renames": "id:key"}, ROW, FULL),
+    ("exclude from full rows", ReplaceFieldValue, {"exclude": "note"}, ROW, FULL),
+    ("include one of full rows", ReplaceFieldValue, {"include": "name"}, ROW, FULL),
+    (
+        "insert into full rows",
+        InsertFieldValue,
+        {"static_field": "o", "static_value": "s"},
+        ROW,
+        FULL,
+    ),
     ("rename maps", ReplaceFieldValue, {"renames": "id:key"}, None, MAPS),
     ("rename non-struct", ReplaceFieldValue, {"renames": "id:key"}, ROW, [ROWS[0], "x"]),
     ("mask", MaskFieldValue, {"fields": "name"}, ROW, ROWS),
