@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from itertools import repeat
-from operator import attrgetter, is_, is_not, itemgetter
+from operator import is_, is_not, itemgetter
 from typing import Any, ClassVar, TypeVar
 
 from connectors.api import (
@@ -29,7 +29,6 @@ from connectors.api import (
 
 D = TypeVar("D")
 _FIRST, _SECOND = itemgetter(0), itemgetter(1)
-_SCHEMA, _VALUES = attrgetter("schema"), attrgetter("_values")
 _NO_RECORD = ConnectRecord("")
 """What value-only transforms get for ``record`` in :meth:`KeyValueTransform.apply_to_values`
 (they never read it)."""
@@ -144,29 +143,27 @@ def copied_values_of_many(
 
     None when one of them needs the careful path: not a Struct of that very schema, or a
     planned field unset or null (defaults and required-field errors are decided there).
-    Every check and copy is a C loop over a column (``map``), not Python code per struct.
+    One tight loop: measured, faster than C ``map`` chains over columns, which build more
+    intermediate objects than they save calls.
     """
-    if not structs or set(map(type, structs)) != {Struct}:
-        return None
-    if set(map(id, map(_SCHEMA, structs))) != {id(schema)}:
-        return None
-    rows: list[dict[str, Any]] = list(map(_VALUES, structs))
-    olds = tuple(old for old, _, _ in plan)
-    news = tuple(new for _, new, _ in plan)
-    try:
-        for old in olds:
-            if any(map(is_, map(itemgetter(old), rows), repeat(None))):
-                return None
-    except KeyError:  # a field never set
-        return None
+    pairs = [(old, new) for old, new, _ in plan]
     extra = extra or {}
-    if olds == news and set(map(len, rows)) == {len(olds)}:  # the same fields: copies
-        return list(map(dict.__or__, rows, repeat(extra)))
-    if len(olds) == 1:
-        picked = map(dict.fromkeys, repeat(news), map(itemgetter(olds[0]), rows))
-    else:
-        picked = map(dict, map(zip, repeat(news), map(itemgetter(*olds), rows)))
-    return list(map(dict.__or__, picked, repeat(extra))) if extra else list(picked)
+    out: list[dict[str, Any]] = []
+    append = out.append
+    for struct in structs:
+        if type(struct) is not Struct or struct.schema is not schema:
+            return None
+        values = struct._values
+        row = {}
+        for old, new in pairs:
+            value = values.get(old)
+            if value is None:
+                return None
+            row[new] = value
+        if extra:
+            row.update(extra)
+        append(row)
+    return out
 
 
 def structs_of(schema: Schema, rows: list[dict[str, Any]]) -> list[Struct]:
