@@ -40,7 +40,6 @@ from connectors.converters.json_data import (
     value_from_json,
     value_to_json,
 )
-from connectors.converters.json_rows import rows_are_json, struct_rows, structs_over
 
 SCHEMAS_ENABLE = "schemas.enable"
 SCHEMAS_CACHE_SIZE = "schemas.cache.size"
@@ -171,11 +170,8 @@ class JsonConverter(DataHeaderConverter):
             return super().from_connect_batch(topic, schema, values)
         as_is = decoded_as_is(schema)  # str, bool, float: the value is its own JSON tree
         try:
-            rows = struct_rows(schema, values) if as_is is not str else None
             if values and set(map(type, values)) == {as_is}:
                 payloads = list(map(orjson.dumps, values))  # options change none of these
-            elif rows is not None:  # flat structs whose values are their own JSON
-                payloads = list(map(orjson.dumps, rows))
             else:
                 dumps, opts = orjson.dumps, _DUMP_OPTS
                 payloads = [dumps(codec(v), default=json_default, option=opts) for v in values]
@@ -292,12 +288,7 @@ class JsonConverter(DataHeaderConverter):
                 return super().to_connect_batch(topic, data)
             payload: Any = itemgetter(slice(start, -1))  # bytes[start:-1]
             nodes = list(map(_LOADS, map(payload, data)))
-            if set(map(type, nodes)) == {as_is}:
-                values = nodes
-            elif schema is not None and rows_are_json(schema, nodes):
-                values = structs_over(schema, nodes)
-            else:
-                values = list(map(decoder, nodes))
+            values = nodes if set(map(type, nodes)) == {as_is} else list(map(decoder, nodes))
         except (TypeError, IndexError, orjson.JSONDecodeError, DataError):  # None, b""
             return super().to_connect_batch(topic, data)
         return [schema] * len(values), values

@@ -11,7 +11,6 @@ from hypothesis import strategies as st
 
 from connectors.api import DataError, Schema, SchemaBuilder, Struct
 from connectors.converters.json import JsonConverter
-from connectors.converters.json_rows import rows_are_json, struct_rows
 from tests.unit.connectors.converters.strategies import PRIMITIVES, _value_for, schema_and_value
 
 
@@ -110,12 +109,11 @@ FLAT = (
     ),
     st.sampled_from(["true", "false"]),
 )
-def test_flat_structs_are_written_and_read_as_their_own_dicts(
+def test_batches_of_flat_structs_equal_one_record_at_a_time(
     rows: list[tuple[str, str | None, bool, float]], schemas: str
 ) -> None:
     names = ("message", "origin", "ok", "score")
     structs = [Struct(FLAT, dict(zip(names, r, strict=True))) for r in rows]
-    assert struct_rows(FLAT, structs) is not None, "the columnar path is taken"
     writer = converter(schemas_enable=schemas)
     single = [writer.from_connect_data("t", FLAT, s) for s in structs]
     assert writer.from_connect_batch("t", FLAT, structs) == single
@@ -125,17 +123,3 @@ def test_flat_structs_are_written_and_read_as_their_own_dicts(
             got = reader.to_connect_batch("t", single)
             assert got == one_by_one(expected, "t", single)
             assert [s.schema for s in got[1]] == [FLAT] * len(structs)
-
-
-def test_structs_that_are_not_their_own_json_take_the_compiled_codecs() -> None:
-    ints = SchemaBuilder.struct().field("n", Schema.INT8_SCHEMA).build()
-    assert struct_rows(ints, [Struct(ints, {"n": 1})]) is None  # ints: range checks
-    defaulted = (
-        SchemaBuilder.struct()
-        .field("s", SchemaBuilder.string().optional().default_value("d").build())
-        .build()
-    )
-    assert struct_rows(defaulted, [Struct(defaulted, {"s": None})]) is None
-    unset = Struct(FLAT, {"message": "m", "ok": True, "score": 1.0})  # origin never put
-    assert struct_rows(FLAT, [unset]) is None
-    assert not rows_are_json(FLAT, [{"message": "m", "origin": None, "ok": True, "score": 1}])
