@@ -315,9 +315,15 @@ class WorkerSourceTask(WorkerTask):
             self.on_topic(topic)
         keys, values = outgoing.keys, outgoing.values
         headers = None if outgoing.plain else [h for h, _, _ in outgoing.extras]
+        ranges = batch_ranges(keys, values, self._limits[topic], headers)
+        if outgoing.plain and not self._commit_record:  # where they went, not each position
+            for start, stop in ranges:
+                spans = self.log.append_kv_spans(topic, keys[start:stop], values[start:stop])
+                self._dirty.update((topic, p) for p, _, _ in spans)
+            return len(values)
         positions: list[tuple[int, int]] = []
         produce = None if outgoing.plain else outgoing.produce_records()
-        for start, stop in batch_ranges(keys, values, self._limits[topic], headers):
+        for start, stop in ranges:
             if produce is None:
                 positions += self.log.append_kv(topic, keys[start:stop], values[start:stop])
             else:

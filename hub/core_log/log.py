@@ -65,6 +65,9 @@ _VALUE_OF = operator.attrgetter("value")
 _HEADERS_OF = operator.attrgetter("headers")
 _TIMESTAMP_OF = operator.attrgetter("timestamp")
 _PARTITION_OF = operator.attrgetter("partition")
+_Span = tuple[int, list[int] | None, int, int]
+"""What one append wrote to one partition: (partition, input indexes of its records or None
+for all of them, first offset, count)."""
 _KEY_OF = operator.attrgetter("key")
 _DEFAULT_PARTITIONS = frozenset({None, 0})
 
@@ -380,7 +383,7 @@ class Log:
             list(map(_HEADERS_OF, records)),
             list(map(_TIMESTAMP_OF, records)),
         )
-        return self._store(t, groups, columns, acks_fsync)
+        return _positions(self._store(t, groups, columns, acks_fsync), len(records))
 
     def append_kv(
         self,
@@ -402,6 +405,33 @@ class Log:
             ValueError: ``keys`` and ``values`` differ in length.
             UnknownTopicOrPartitionError: no such topic or partition.
         """
+        return _positions(self._kv_spans(topic, keys, values, partition, acks_fsync), len(keys))
+
+    def append_kv_spans(
+        self,
+        topic: str,
+        keys: Sequence[bytes | None],
+        values: Sequence[bytes | None],
+        *,
+        partition: int | None = None,
+        acks_fsync: bool | None = None,
+    ) -> list[tuple[int, int, int]]:
+        """:meth:`append_kv`, answering (partition, first offset, count) per partition.
+
+        For callers that only need where the records went, not a position per record (the
+        connector runtime): building a million position pairs costs more than it tells.
+        """
+        spans = self._kv_spans(topic, keys, values, partition, acks_fsync)
+        return [(p, base, count) for p, _, base, count in spans]
+
+    def _kv_spans(
+        self,
+        topic: str,
+        keys: Sequence[bytes | None],
+        values: Sequence[bytes | None],
+        partition: int | None,
+        acks_fsync: bool | None,
+    ) -> list[_Span]:
         count = len(keys)
         if len(values) != count:
             msg = (
@@ -427,23 +457,19 @@ class Log:
         groups: dict[int, list[int] | None],
         columns: RecordColumns,
         acks_fsync: bool | None,
-    ) -> list[tuple[int, int]]:
-        """Build one batch per partition and write it; (partition, offset) per record."""
+    ) -> list[_Span]:
+        """Build one batch per partition and write it; what went where, per partition."""
         now = int(time.time() * 1000)
         built = [
             (p, idxs, self._build(t, columns if idxs is None else _select(columns, idxs), now))
             for p, idxs in groups.items()
         ]
         total = len(columns.keys)
-        result: list[tuple[int, int]] = [(0, 0)] * total
+        spans: list[_Span] = []
         for p, idxs, batch in built:
             count = total if idxs is None else len(idxs)
-            base = t.partitions[p].append(batch, count, fsync=acks_fsync)
-            if idxs is None:
-                return list(zip(repeat(p, count), range(base, base + count), strict=True))
-            for at, offset in zip(idxs, range(base, base + count), strict=True):
-                result[at] = (p, offset)
-        return result
+            spans.append((p, idxs, t.partitions[p].append(batch, count, fsync=acks_fsync), count))
+        return spans
 
     @staticmethod
     def _check_partition(t: _Topic, p: int) -> None:
@@ -587,3 +613,15 @@ def _select(columns: RecordColumns, idxs: list[int]) -> RecordColumns:
         None if headers is None else list(map(headers.__getitem__, idxs)),
         None if stamps is None else list(map(stamps.__getitem__, idxs)),
     )
+
+
+def _positions(spans: list[_Span], total: int) -> list[tuple[int, int]]:
+    """(partition, offset) per record in input order, from what :meth:`Log._store` wrote."""
+    if len(spans) == 1 and spans[0][1] is None:
+        p, _, base, count = spans[0]
+        return list(zip(repeat(p, count), range(base, base + count), strict=True))
+    result: list[tuple[int, int]] = [(0, 0)] * total
+    for p, idxs, base, count in spans:
+        for at, offset in zip(idxs or range(count), range(base, base + count), strict=True):
+            result[at] = (p, offset)
+    return result

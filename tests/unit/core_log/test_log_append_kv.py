@@ -87,3 +87,21 @@ def test_append_mixing_explicit_hashed_and_sticky_records(log: Log) -> None:
             (r.key, r.value) for (q, _), r in zip(placed, records, strict=True) if q == p
         ]
         assert [o for q, o in placed if q == p] == list(range(len(stored)))
+
+
+def test_spans_say_where_the_records_went_per_partition(log: Log) -> None:
+    log.create_topic("s", 4)
+    log.create_topic("p", 4)
+    keys = [b"key-%d" % (i % 9) for i in range(300)]
+    values = [b"v%d" % i for i in range(300)]
+    positions = log.append_kv("p", keys, values)
+    spans = log.append_kv_spans("s", keys, values)
+    assert sorted(p for p, _, _ in spans) == sorted({p for p, _ in positions})
+    for p, first, count in spans:
+        offsets = [o for q, o in positions if q == p]
+        assert (first, count) == (offsets[0], len(offsets))
+    end = log.end_offset("s", 2)
+    assert log.append_kv_spans("s", [None] * 3, [b"a", b"b", b"c"], partition=2) == [(2, end, 3)]
+    assert log.append_kv_spans("s", [], []) == []
+    with pytest.raises(ValueError, match="2 keys but 1 values"):
+        log.append_kv_spans("s", [None, None], [b"x"])
