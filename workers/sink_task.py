@@ -58,7 +58,7 @@ _log = logging.getLogger("workers.sink_task")
 FETCH_BYTES = 1 << 20
 LONG_POLL_MS = 500
 TOPIC_REFRESH_S = 2.0
-IDLE_COMMIT_MS = 50
+IDLE_COMMIT_MS = 20
 """A task that found nothing new for this long commits early instead of waiting the interval.
 
 Only a pause in the data counts, not catching up for an instant: a sink that keeps up with
@@ -619,12 +619,15 @@ class Chunk:
     def extend(self, columns: tuple[list[Any], ...], from_offset: int) -> None:
         """Append a batch's columns, skipping records before ``from_offset``."""
         offsets, stamps, keys, values, headers = columns
-        start = bisect.bisect_left(offsets, from_offset) if offsets[0] < from_offset else 0
-        self.offsets += offsets[start:]
-        self.stamps += stamps[start:]
-        self.keys += keys[start:]
-        self.values += values[start:]
-        self.headers += headers[start:]
+        if offsets[0] < from_offset:
+            start = bisect.bisect_left(offsets, from_offset)
+            offsets, stamps, keys = offsets[start:], stamps[start:], keys[start:]
+            values, headers = values[start:], headers[start:]
+        self.offsets += offsets
+        self.stamps += stamps
+        self.keys += keys
+        self.values += values
+        self.headers += headers
 
     def next_offset(self) -> int | None:
         """The offset of the first record not taken yet (None when all were)."""

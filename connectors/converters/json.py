@@ -169,19 +169,19 @@ class JsonConverter(DataHeaderConverter):
         if self.schemas_enabled and prefix is None:
             return super().from_connect_batch(topic, schema, values)
         as_is = decoded_as_is(schema)  # str, bool, float: the value is its own JSON tree
+        envelope = None if prefix is None else prefix.replace(b"%", b"%%") + b"%b}"
         try:
             if values and set(map(type, values)) == {as_is}:
-                payloads = list(map(orjson.dumps, values))  # options change none of these
+                payloads: Any = map(orjson.dumps, values)  # options change none of these
             else:
                 dumps, opts = orjson.dumps, _DUMP_OPTS
                 payloads = [dumps(codec(v), default=json_default, option=opts) for v in values]
+            if not self.schemas_enabled:
+                return list(payloads)
+            assert envelope is not None
+            return list(map(envelope.__mod__, payloads))  # <prefix><payload>} in one C call
         except TypeError:  # non-string map keys: written as pairs by the one-value method
             return super().from_connect_batch(topic, schema, values)
-        if not self.schemas_enabled:
-            return payloads  # type: ignore[return-value]  # list is invariant
-        assert prefix is not None
-        envelope = prefix.replace(b"%", b"%%") + b"%b}"  # <prefix><payload>} in one C call
-        return list(map(envelope.__mod__, payloads))
 
     def _compile(self, schema: Schema) -> tuple[Schema, bytes | None, Codec, JsonOptions]:
         prefix: bytes | None = None
