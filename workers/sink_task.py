@@ -218,7 +218,7 @@ class WorkerSinkTask(WorkerTask):
         elif not active:
             # nothing to read yet: look again soon (a source may be creating the topic),
             # then less often while nothing turns up
-            self._unassigned_wait = min(max(self._unassigned_wait * 2, 0.02), 0.5)
+            self._unassigned_wait = min(max(self._unassigned_wait * 2, 0.002), 0.5)
             self.stopping.wait(self._unassigned_wait)
         if raw:
             self._deliver(raw)
