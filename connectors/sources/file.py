@@ -267,27 +267,17 @@ class FileSourceTask(SourceTask):
     def _read(self, tailer: Tailer, room: int) -> Sequence[SourceRecord]:
         if self._multiline is not None:
             return self._assemble(tailer, tailer.read_lines(room))
-        lines, ends = tailer.read_block(room)
-        if not lines:
+        if self._ascii_compatible:
+            texts, ends = tailer.read_text_block(room, self._encoding)
+        else:
+            lines, ends = tailer.read_block(room)
+            texts = list(map(bytes.decode, lines, repeat(self._encoding), repeat("replace")))
+        if not texts:
             return []
         # offsets are {"position": <end of the line>, **identity}: held as one column
         offsets = OffsetColumn({"position": 0, **tailer.identity_offset}, "position", ends)
-        texts = self._decode_lines(lines)
         part = {"filename": tailer.path}
         return SourceRecordBatch(self._topic, Schema.STRING_SCHEMA, texts, part, offsets)
-
-    def _decode_lines(self, lines: list[bytes]) -> list[str]:
-        """The text of each line, as ``line.decode(encoding, "replace")`` gives it.
-
-        In an ASCII-compatible encoding a newline byte is a newline character, and no
-        replacement makes one, so decoding the joined lines once and splitting them again
-        gives the same texts without a decode call per line.
-        """
-        if self._ascii_compatible:
-            texts = b"\n".join(lines).decode(self._encoding, "replace").split("\n")
-            if len(texts) == len(lines):
-                return texts
-        return list(map(bytes.decode, lines, repeat(self._encoding), repeat("replace")))
 
     def _line_record(self, path: str, line: bytes, offset: dict[str, Any]) -> SourceRecord:
         return SourceRecord(

@@ -83,7 +83,10 @@ class Tailer:
         self._has_cr = False
         #: where reading stopped in files this tailer left by rotation, by (device, inode)
         self.retired: dict[tuple[int, int], dict[str, Any]] = {}
-        self._lines: list[bytes] = []
+        #: the complete lines of the current chunk: text when the chunk was all ASCII
+        #: (decoded and split once; a character is a byte there), else bytes
+        self._lines: list[Any] = []  # list[str] when self._text, else list[bytes]
+        self._text = False
         self._next = 0
         self._partial = b""
         self.gone = False
@@ -115,7 +118,7 @@ class Tailer:
         fd.seek(start)
         self._fd = fd
         self.position = start
-        self._lines, self._next, self._partial = [], 0, b""
+        self._lines, self._text, self._next, self._partial = [], False, 0, b""
         st = os.fstat(fd.fileno())
         self._identity = FileIdentity(st.st_dev, st.st_ino, *head_fingerprint(fd))
         self._identity_offset = None
@@ -165,6 +168,23 @@ class Tailer:
         The end positions are summed in C (``accumulate`` over the lengths), so a batch of
         lines costs no Python work per line here.
         """
+        lines, ends = self._take(max_lines)
+        if self._text:
+            return [line.encode("ascii") for line in lines], ends
+        return lines, ends
+
+    def read_text_block(self, max_lines: int, encoding: str) -> tuple[list[str], list[int]]:
+        """:meth:`read_block` with each line decoded (errors replaced).
+
+        ``encoding`` must be ASCII-compatible (newline is byte 0x0A): an all-ASCII chunk is
+        then already text, the same in every such encoding.
+        """
+        lines, ends = self._take(max_lines)
+        if self._text:
+            return lines, ends
+        return decode_lines(lines, encoding), ends
+
+    def _take(self, max_lines: int) -> tuple[list[Any], list[int]]:
         if self._fd is None:
             return [], []
         if self._next >= len(self._lines) and not self._fill():
@@ -175,7 +195,7 @@ class Tailer:
         lines = self._lines[i:stop]
         ends = list(accumulate(map(_PLUS_NEWLINE, map(len, lines)), initial=self.position))
         del ends[0]
-        if self._has_cr:
+        if self._has_cr:  # never text: see _fill
             lines = [line[:-1] if line.endswith(b"\r") else line for line in lines]
         self._next, self.position = stop, ends[-1]
         return lines, ends
@@ -187,10 +207,16 @@ class Tailer:
         if not data:
             return False
         self._refresh_fingerprint()
-        self._has_cr = b"\r" in data
-        parts = (self._partial + data).split(b"\n")
+        buffer = self._partial + data
+        self._has_cr = b"\r" in buffer  # a line's CR may have come with the previous chunk
+        if not self._has_cr and buffer.isascii():  # one decode and one split, as text
+            texts = buffer.decode("ascii").split("\n")
+            self._partial = texts.pop().encode("ascii")
+            self._lines, self._text, self._next = texts, True, 0
+            return bool(texts)
+        parts = buffer.split(b"\n")
         self._partial = parts.pop()
-        self._lines, self._next = parts, 0
+        self._lines, self._text, self._next = parts, False, 0
         return bool(parts)
 
     def _refresh_fingerprint(self) -> None:
@@ -209,7 +235,8 @@ class Tailer:
         own = os.fstat(self._fd.fileno())
         if (st.st_dev, st.st_ino) != (own.st_dev, own.st_ino):
             if self._partial:  # the old file will never complete its last line
-                self._lines, self._next, self._partial = [self._partial], 0, b""
+                self._lines, self._text, self._next = [self._partial], False, 0
+                self._partial = b""
                 return
             self.retired[(own.st_dev, own.st_ino)] = self.offset_for(self.position)
             self._attach(open(self.path, "rb"), 0)  # noqa: SIM115 - kept open while tailing
@@ -223,3 +250,16 @@ class Tailer:
         line, self._partial = self._partial, b""
         self.position += len(line)
         return [(line, self.position)]
+
+
+def decode_lines(lines: list[bytes], encoding: str) -> list[str]:
+    """``line.decode(encoding, "replace")`` for each line of an ASCII-compatible encoding.
+
+    A newline byte is a newline character there, and no replacement makes one, so decoding
+    the joined lines once and splitting them again gives the same texts without a decode
+    call per line.
+    """
+    texts = b"\n".join(lines).decode(encoding, "replace").split("\n")
+    if len(texts) == len(lines):
+        return texts
+    return [line.decode(encoding, "replace") for line in lines]

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from itertools import accumulate
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from connectors.api import Schema, SourceRecord
 from connectors.sources.file import FileSourceTask
-from connectors.sources.file_tail import Tailer
+from connectors.sources.file_tail import Tailer, decode_lines
 from tests.support.sdk_harness import poll_until, start_source_task
 
 
@@ -71,10 +73,36 @@ def test_for_values_builds_plain_records() -> None:
 def test_lines_decoded_together_equal_lines_decoded_one_by_one(
     lines: list[bytes], encoding: str
 ) -> None:
-    task = FileSourceTask()
-    task.start({"file": "/nonexistent/none.log", "topic": "t", "file.encoding": encoding})
-    try:
-        expected = [line.decode(encoding, "replace") for line in lines]
-        assert task._decode_lines(lines) == expected
-    finally:
-        task.stop()
+    assert decode_lines(lines, encoding) == [line.decode(encoding, "replace") for line in lines]
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from([b"plain", b"caf\xc3\xa9", b"cr\r", b"", b"\xff bad", b"a b c d e"]),
+        max_size=30,
+    ),
+    st.integers(min_value=1, max_value=16),
+    st.booleans(),
+)
+def test_text_blocks_are_the_decoded_byte_blocks(
+    tmp_path_factory: pytest.TempPathFactory, lines: list[bytes], chunk: int, as_text: bool
+) -> None:
+    path = tmp_path_factory.mktemp("tail") / "a.log"
+    path.write_bytes(b"".join(line + b"\n" for line in lines) + b"unfinished")
+    tailer = Tailer(str(path), chunk_size=chunk)
+    assert tailer.open(None)
+    got: list[object] = []
+    ends: list[int] = []
+    for _ in range(200):
+        if as_text:
+            block, block_ends = tailer.read_text_block(3, "utf-8")
+        else:
+            block, block_ends = tailer.read_block(3)
+        got += block
+        ends += block_ends
+    tailer.close()
+    stripped = [line.removesuffix(b"\r") for line in lines]
+    expected = [line.decode("utf-8", "replace") for line in stripped] if as_text else stripped
+    assert got == expected
+    assert ends == list(accumulate(len(line) + 1 for line in lines))
