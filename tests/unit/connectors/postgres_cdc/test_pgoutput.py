@@ -13,23 +13,7 @@ from connectors.sources.postgres_cdc.pgoutput import (
     format_lsn,
     parse_lsn,
 )
-
-
-def cstr(s: str) -> bytes:
-    return s.encode() + b"\0"
-
-
-def tuple_data(*cols: object) -> bytes:
-    out = struct.pack(">h", len(cols))
-    for c in cols:
-        if c is None:
-            out += b"n"
-        elif c is UNCHANGED_TOAST:
-            out += b"u"
-        else:
-            raw = str(c).encode()
-            out += b"t" + struct.pack(">i", len(raw)) + raw
-    return out
+from tests.unit.connectors.postgres_cdc.helpers import cstr, tuple_data
 
 
 def test_begin_commit() -> None:

@@ -13,7 +13,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from connectors.api import SourceRecord
-from connectors.converters.json import JsonConverter
 from connectors.sources.postgres_cdc.database import TableRef
 from connectors.sources.postgres_cdc.envelope import (
     ColumnInfo,
@@ -33,6 +32,7 @@ from connectors.sources.postgres_cdc.snapshot import (
 from connectors.sources.postgres_cdc.snapshot_rows import compile_chunk_builder
 from connectors.sources.postgres_cdc.types import Catalog, Modes, PgType, TypeMapper
 from connectors.sources.postgres_cdc.types import _zoned_timestamp as zoned
+from tests.unit.connectors.postgres_cdc.helpers import same_records
 
 TYPES = [(20, "int8"), (23, "int4"), (25, "text"), (1184, "timestamptz"), (16, "bool"),
          (1700, "numeric"), (1082, "date")]  # fmt: skip
@@ -105,27 +105,6 @@ def snapshotter(table: SnapshotTable, *, started: bool, last_table: bool) -> Sna
     snap.progress = SnapshotProgress(started=started, tables=tables)
     snap._builders, snap._chunk, snap._prefetched, snap.piece = {}, None, False, 256
     return snap
-
-
-def json_bytes(records: list[SourceRecord]) -> list[tuple[bytes | None, bytes | None]]:
-    key_conv, value_conv = JsonConverter(), JsonConverter()
-    key_conv.configure({"schemas.enable": "false"}, is_key=True)
-    value_conv.configure({"schemas.enable": "true"}, is_key=False)
-    return [(key_conv.from_connect_data(r.topic, r.key_schema, r.key),
-             value_conv.from_connect_data(r.topic, r.value_schema, r.value))
-            for r in records]  # fmt: skip
-
-
-def same_records(ours: list[SourceRecord], ref: list[SourceRecord]) -> None:
-    assert len(ours) == len(ref)
-    for a, b in zip(ours, ref, strict=True):
-        for name in ("topic", "kafka_partition", "key_schema", "value_schema", "timestamp",
-                     "headers", "source_partition", "source_offset"):  # fmt: skip
-            assert getattr(a, name) == getattr(b, name), name
-        assert a.key == b.key and a.value == b.value
-        if a.value is not None:
-            a.value.validate()
-    assert json_bytes(ours) == json_bytes(ref)
 
 
 COLS = [("id", "int8", True, 1), ("n", "int4", False, 0), ("s", "text", False, 0),

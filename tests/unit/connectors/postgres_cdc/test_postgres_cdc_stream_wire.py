@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 
 from connectors.api import SourceRecord
-from connectors.converters.json import JsonConverter
 from connectors.sources.postgres_cdc import envelope as envelope_module
 from connectors.sources.postgres_cdc import heartbeat as heartbeat_module
 from connectors.sources.postgres_cdc.envelope import ColumnInfo, TableShape, build_shape
@@ -16,6 +15,7 @@ from connectors.sources.postgres_cdc.pgoutput import UNCHANGED_TOAST, Message
 from connectors.sources.postgres_cdc.replication import XLogData
 from connectors.sources.postgres_cdc.stream import ChangeStream, StreamSettings, track_key
 from connectors.sources.postgres_cdc.types import Catalog, Modes, PgType, TypeMapper
+from tests.unit.connectors.postgres_cdc.helpers import cstr, same_records, tuple_data
 
 TYPES = [(20, "int8"), (23, "int4"), (25, "text"), (1184, "timestamptz"), (16, "bool"),
          (1700, "numeric"), (701, "float8"), (17, "bytea")]  # fmt: skip
@@ -46,25 +46,6 @@ def shape_for_cols(cols: list[tuple[str, str, bool, int]], **opts: Any) -> Any:
                            opts.get("mask"))  # fmt: skip
 
     return shape_for
-
-
-def cstr(s: str) -> bytes:
-    return s.encode() + b"\0"
-
-
-def tuple_data(*cols: object) -> bytes:
-    out = struct.pack(">h", len(cols))
-    for c in cols:
-        if c is None:
-            out += b"n"
-        elif c is UNCHANGED_TOAST:
-            out += b"u"
-        elif isinstance(c, bytes):
-            out += b"b" + struct.pack(">i", len(c)) + c
-        else:
-            raw = str(c).encode()
-            out += b"t" + struct.pack(">i", len(raw)) + raw
-    return out
 
 
 def relation(relid: int, name: str, ncols: int) -> bytes:
@@ -146,28 +127,6 @@ def run(
             start, end = struct.unpack_from(">qq", m, 1)
             out += stream.handle(XLogData(start, end, m[25:]))
     return out, stream
-
-
-def json_bytes(records: list[SourceRecord]) -> list[tuple[bytes | None, bytes | None]]:
-    key_conv, value_conv = JsonConverter(), JsonConverter()
-    key_conv.configure({"schemas.enable": "false"}, is_key=True)
-    value_conv.configure({"schemas.enable": "true"}, is_key=False)
-    # (a truncate's null key has the table's key schema, which JSON refuses: compared above)
-    return [(None if r.key is None else key_conv.from_connect_data(r.topic, r.key_schema, r.key),
-             value_conv.from_connect_data(r.topic, r.value_schema, r.value))
-            for r in records]  # fmt: skip
-
-
-def same_records(ours: list[SourceRecord], ref: list[SourceRecord]) -> None:
-    assert len(ours) == len(ref)
-    for a, b in zip(ours, ref, strict=True):
-        for name in ("topic", "kafka_partition", "key_schema", "value_schema", "timestamp",
-                     "headers", "source_partition", "source_offset"):  # fmt: skip
-            assert getattr(a, name) == getattr(b, name), name
-        assert a.key == b.key and a.value == b.value
-        if a.value is not None:
-            a.value.validate()
-    assert json_bytes(ours) == json_bytes(ref)
 
 
 @pytest.fixture(autouse=True)
