@@ -119,12 +119,7 @@ def _generate_struct_codec(
             body += _inline_struct(var, f"c{i}", f.schema, namespace, field_codec)
             items.append(f"{f.name!r}: {var}")
             continue
-        keep = _keep_condition(var, f.schema, check_range=decoding)
-        if keep == "False":
-            body.append(f"    {var} = c{i}({var})")
-        else:
-            body.append(f"    if not ({keep}):")
-            body.append(f"        {var} = c{i}({var})")
+        body += _convert_lines(var, f"c{i}", f.schema, check_range=decoding, indent="    ")
         items.append(f"{f.name!r}: {var}")
     result = "{" + ", ".join(items) + "}"
     if decoding:  # Struct.from_validated, inlined: the values were checked just above
@@ -137,6 +132,16 @@ def _generate_struct_codec(
     exec(compile(source, f"<json codec for {schema.name or 'struct'}>", "exec"), namespace)
     codec: Codec = namespace["convert"]
     return codec
+
+
+def _convert_lines(
+    var: str, codec: str, schema: Schema, *, check_range: bool, indent: str
+) -> list[str]:
+    """Lines keeping ``var`` when it is its own result, else passing it to ``codec``."""
+    keep = _keep_condition(var, schema, check_range=check_range)
+    if keep == "False":
+        return [f"{indent}{var} = {codec}({var})"]
+    return [f"{indent}if not ({keep}):", f"{indent}    {var} = {codec}({var})"]
 
 
 def _inlinable(schema: Schema) -> bool:
@@ -165,12 +170,7 @@ def _inline_struct(
         sub, sub_codec = f"{var}_{j}", f"{codec}_{j}"
         namespace[sub_codec] = field_codec(f.schema)
         lines.append(f"        {sub} = get_{var}({f.name!r})")
-        keep = _keep_condition(sub, f.schema, check_range=False)
-        if keep == "False":
-            lines.append(f"        {sub} = {sub_codec}({sub})")
-        else:
-            lines.append(f"        if not ({keep}):")
-            lines.append(f"            {sub} = {sub_codec}({sub})")
+        lines += _convert_lines(sub, sub_codec, f.schema, check_range=False, indent="        ")
         items.append(f"{f.name!r}: {sub}")
     lines.append(f"        {var} = {{{', '.join(items)}}}")
     if _plain_null(schema):
