@@ -9,7 +9,6 @@ stage fails.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any, ClassVar, NamedTuple, TypeVar
 
@@ -45,9 +44,12 @@ class TopicPartition(NamedTuple):
     partition: int
 
 
-@dataclass(frozen=True, slots=True)
-class RecordMetadata:
-    """Where the runtime wrote a source record (given to ``SourceTask.commit_record``)."""
+class RecordMetadata(NamedTuple):
+    """Where the runtime wrote a source record (given to ``SourceTask.commit_record``).
+
+    A NamedTuple, not a frozen dataclass: the runtime builds one per record for sources
+    that acknowledge upstream per record, and the dataclass cost twice as much (~0.5 µs).
+    """
 
     topic: str
     partition: int
