@@ -4,8 +4,8 @@ Usage: ``python benchmarks/pg_cdc_bench.py [--stream-rows N] [--latency-seconds 
 [--snapshot-rows N] [--converter json|none] [--json PATH]``
 
 One private PostgreSQL (initdb in a temp dir) serves every phase; events go through the
-connector (``PostgresCdcTask``), a converter and ``hub.core_log.Log.append`` in a temp dir;
-the log is fsynced (``Log.flush``) before offsets are committed and the slot confirmed, as the
+connector (``PostgresCdcTask``), the converters and ``hub.core_log.Log.append_columns`` in a
+temp dir, with ``commit_record`` per record as the runtime calls it; the log is fsynced (``Log.flush``) before offsets are committed and the slot confirmed, as the
 runtime does. Peers measured in the same run: ``pg_logical_slot_peek_binary_changes`` over
 the same changes (the source's own limit) and ``COPY (SELECT ...) TO STDOUT`` through psycopg.
 The snapshot also reports rows per CPU second of the pipeline process, steadier than the
@@ -32,11 +32,11 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from connectors.api import Converter, SourceRecord
+from connectors.api import Converter, RecordMetadata, SourceRecord
 from connectors.plugins import converter_from_config
 from connectors.sources.postgres_cdc.task import PostgresCdcTask
 from hub.config import tune_process
-from hub.core_log import Log, ProduceRecord
+from hub.core_log import Log
 from tests.fixtures.postgres import PostgresServer, postgres_bin_dir, running_postgres
 from tests.support.sdk_harness import HarnessSourceTaskContext, MemoryOffsetStore
 
@@ -46,7 +46,10 @@ def progress(msg: str) -> None:
 
 
 class Pipeline:
-    """poll -> converter -> Log.append; flush + commit every ``commit_every`` records."""
+    """poll -> converters -> Log.append_columns -> commit_record, as the runtime does.
+
+    Flush (and ``SourceTask.commit``) once a second.
+    """
 
     def __init__(self, task: PostgresCdcTask, log: Log, converter: str) -> None:
         self.task, self.log = task, log
@@ -59,11 +62,11 @@ class Pipeline:
         self.store = MemoryOffsetStore()
         self.on_append: Any = None
 
-    def _encode(self, r: SourceRecord) -> ProduceRecord:
+    def _encode(self, r: SourceRecord) -> tuple[bytes | None, bytes | None]:
         if self.value_conv is None:
-            return ProduceRecord(repr(r.key).encode(), b"x" if r.value is not None else None)
+            return repr(r.key).encode(), b"x" if r.value is not None else None
         assert self.key_conv is not None
-        return ProduceRecord(
+        return (
             self.key_conv.from_connect_data(r.topic, r.key_schema, r.key),
             self.value_conv.from_connect_data(r.topic, r.value_schema, r.value),
         )
@@ -78,13 +81,15 @@ class Pipeline:
                 if not self.log.has_topic(topic):
                     self.log.create_topic(topic, 1)
                 self.topics.add(topic)
-            for i in range(0, len(records), 500):
-                part = records[i : i + 500]
-                self.log.append(topic, [self._encode(r) for r in part])
+            for i in range(0, len(records), 500):  # as the runtime appends: columns, and
+                part = records[i : i + 500]  # RecordMetadata per record for commit_record
+                keys, values = zip(*map(self._encode, part), strict=True)
+                stamps = [r.timestamp for r in part]
+                positions = self.log.append_columns(topic, keys, values, timestamps=stamps)
                 if self.on_append is not None:
                     self.on_append(part)
-            for r in records:
-                self.task.commit_record(r, None)
+                for r, stamp, (p, offset) in zip(part, stamps, positions, strict=True):
+                    self.task.commit_record(r, RecordMetadata(topic, p, offset, stamp))
         self.written += len(batch)
         return len(batch)
 

@@ -27,7 +27,7 @@ from connectors.api import (
     SourceTask,
     SourceTaskContext,
 )
-from hub.core_log import Log, ProduceRecord
+from hub.core_log import Log
 from hub.core_log.errors import LogError
 from workers.batching import batch_limit, batch_ranges
 from workers.errors import (
@@ -314,7 +314,7 @@ class WorkerSourceTask(WorkerTask):
             self._limits[topic] = batch_limit(self.log, topic)
             self.on_topic(topic)
         keys, values = outgoing.keys, outgoing.values
-        headers = None if outgoing.plain else [h for h, _, _ in outgoing.extras]
+        headers = outgoing.headers if outgoing.has_headers else None
         ranges = batch_ranges(keys, values, self._limits[topic], headers)
         if outgoing.plain and not self._commit_record:  # where they went, not each position
             for start, stop in ranges:
@@ -322,20 +322,19 @@ class WorkerSourceTask(WorkerTask):
                 self._dirty.update((topic, p) for p, _, _ in spans)
             return len(values)
         positions: list[tuple[int, int]] = []
-        produce = None if outgoing.plain else outgoing.produce_records()
+        stamps, parts = outgoing.timestamps, outgoing.partitions
         for start, stop in ranges:
-            if produce is None:
-                positions += self.log.append_kv(topic, keys[start:stop], values[start:stop])
-            else:
-                positions += self.log.append(topic, produce[start:stop])
+            positions += self.log.append_columns(
+                topic, keys[start:stop], values[start:stop],
+                headers=None if headers is None else headers[start:stop],
+                timestamps=stamps[start:stop], partitions=parts[start:stop],
+            )  # fmt: skip
         self._dirty.update(zip(repeat(topic), set(map(_FIRST, positions))))
         if self._commit_record:
             task = self.task
             assert task is not None
-            for extra, record, (p, offset) in zip(
-                outgoing.timestamps(), outgoing.records, positions, strict=True
-            ):
-                task.commit_record(record, RecordMetadata(topic, p, offset, extra))
+            for stamp, record, (p, offset) in zip(stamps, outgoing.records, positions, strict=True):
+                task.commit_record(record, RecordMetadata(topic, p, offset, stamp))
         return len(outgoing.values)
 
     def commit_offsets(self) -> None:
@@ -413,29 +412,28 @@ class _Outgoing:
     timestamp, no partition), which lets the log take them as key/value columns.
     """
 
-    __slots__ = ("extras", "keys", "plain", "records", "values")
+    __slots__ = ("has_headers", "headers", "keys", "partitions", "plain", "records",
+                 "timestamps", "values")  # fmt: skip
 
     def __init__(self) -> None:
         self.keys: list[bytes | None] = []
         self.values: list[bytes | None] = []
-        self.extras: list[tuple[Any, Any, Any]] = []
+        self.headers: list[Any] = []
+        self.timestamps: list[int | None] = []
+        self.partitions: list[int | None] = []
         self.records: list[SourceRecord] = []
         self.plain = True
+        self.has_headers = False
 
     def add(self, produced: tuple[Any, ...], record: SourceRecord) -> None:
         key, value, headers, timestamp, partition = produced
         self.keys.append(key)
         self.values.append(value)
-        self.extras.append((headers, timestamp, partition))
+        self.headers.append(headers)
+        self.timestamps.append(timestamp)
+        self.partitions.append(partition)
         self.records.append(record)
+        if headers:
+            self.has_headers = True
         if headers or timestamp is not None or partition is not None:
             self.plain = False
-
-    def produce_records(self) -> list[ProduceRecord]:
-        return [
-            ProduceRecord(k, v, h, t, p)
-            for k, v, (h, t, p) in zip(self.keys, self.values, self.extras, strict=True)
-        ]
-
-    def timestamps(self) -> list[int | None]:
-        return [t for _, t, _ in self.extras]

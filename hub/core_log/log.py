@@ -368,22 +368,53 @@ class Log:
         self, topic: str, records: Sequence[ProduceRecord], *, acks_fsync: bool | None = None
     ) -> list[tuple[int, int]]:
         """Append records; returns (partition, offset) per record in input order."""
+        return self.append_columns(
+            topic,
+            list(map(_KEY_OF, records)),  # C-speed attribute gathering, column by column
+            list(map(_VALUE_OF, records)),
+            headers=list(map(_HEADERS_OF, records)),
+            timestamps=list(map(_TIMESTAMP_OF, records)),
+            partitions=list(map(_PARTITION_OF, records)),
+            acks_fsync=acks_fsync,
+        )
+
+    def append_columns(
+        self,
+        topic: str,
+        keys: Sequence[bytes | None],
+        values: Sequence[bytes | None],
+        *,
+        headers: Sequence[Sequence[tuple[str, bytes | None]]] | None = None,
+        timestamps: Sequence[int | None] | None = None,
+        partitions: Sequence[int | None] | None = None,
+        acks_fsync: bool | None = None,
+    ) -> list[tuple[int, int]]:
+        """:meth:`append` for records held as columns (one entry per record in each).
+
+        What a caller that converted a batch column by column holds (the connector
+        runtime): no ProduceRecord per record. ``None`` for a column means "none of the
+        records has one" (no headers, timestamp now, partition by key).
+
+        Raises:
+            ValueError: the columns differ in length.
+            UnknownTopicOrPartitionError: no such topic or partition.
+        """
+        count = len(keys)
+        lengths = {len(c) for c in (values, headers, timestamps, partitions) if c is not None}
+        if lengths - {count}:
+            msg = f"append_columns got {count} keys but columns of {sorted(lengths)} entries."
+            raise ValueError(msg)
         t = self._topic(topic)
-        if not records:
+        if not count:
             return []
-        partitions = list(map(_PARTITION_OF, records))
-        keys = list(map(_KEY_OF, records))  # C-speed attribute gathering, column by column
-        if len(t.partitions) == 1 and set(partitions) <= _DEFAULT_PARTITIONS:
+        if len(t.partitions) == 1 and (
+            partitions is None or set(partitions) <= _DEFAULT_PARTITIONS
+        ):
             groups: dict[int, list[int] | None] = {0: None}
         else:
             groups = self._assign(t, keys, partitions)
-        columns = RecordColumns(
-            keys,
-            list(map(_VALUE_OF, records)),
-            list(map(_HEADERS_OF, records)),
-            list(map(_TIMESTAMP_OF, records)),
-        )
-        return _positions(self._store(t, groups, columns, acks_fsync), len(records))
+        columns = RecordColumns(keys, values, headers, timestamps)
+        return _positions(self._store(t, groups, columns, acks_fsync), count)
 
     def append_kv(
         self,

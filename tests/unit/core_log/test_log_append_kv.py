@@ -105,3 +105,32 @@ def test_spans_say_where_the_records_went_per_partition(log: Log) -> None:
     assert log.append_kv_spans("s", [], []) == []
     with pytest.raises(ValueError, match="2 keys but 1 values"):
         log.append_kv_spans("s", [None, None], [b"x"])
+
+
+def test_append_columns_stores_what_append_stores(log: Log) -> None:
+    log.create_topic("objects", 3)
+    log.create_topic("columns", 3)
+    keys = [b"k%d" % (i % 5) if i % 4 else None for i in range(60)]
+    values = [b"v%d" % i for i in range(60)]
+    headers = [[("h", b"%d" % i)] if i % 3 == 0 else [] for i in range(60)]
+    stamps = [1_700_000_000_000 + i if i % 2 else None for i in range(60)]
+    pinned = [i % 3 if i % 7 == 0 else None for i in range(60)]
+    records = [ProduceRecord(k, v, h, t, p) for k, v, h, t, p in
+               zip(keys, values, headers, stamps, pinned, strict=True)]  # fmt: skip
+    via_objects = log.append("objects", records)
+    via_columns = log.append_columns(
+        "columns", keys, values, headers=headers, timestamps=stamps, partitions=pinned
+    )
+    assert via_columns == via_objects
+    assert [p for (p, _), pin in zip(via_columns, pinned, strict=True) if pin is not None] == [
+        pin for pin in pinned if pin is not None
+    ]
+
+    def stored(topic: str, p: int) -> list[tuple[object, ...]]:
+        return [(r.key, r.value, tuple(r.headers), r.timestamp if int(r.value[1:]) % 2 else None)
+                for r in read_all(log, topic, p)]  # fmt: skip
+
+    for p in range(3):
+        assert stored("columns", p) == stored("objects", p)
+    with pytest.raises(ValueError, match="2 keys but columns of"):
+        log.append_columns("columns", [None, None], [b"x"])
