@@ -5,9 +5,10 @@ Usage: ``python benchmarks/pg_cdc_bench.py [--stream-rows N] [--latency-seconds 
 
 One private PostgreSQL (initdb in a temp dir) serves every phase; events go through the
 connector (``PostgresCdcTask``), the converters and ``hub.core_log.Log.append_columns`` in a
-temp dir, with ``commit_record`` per record as the runtime calls it; the log is fsynced (``Log.flush``) before offsets are committed and the slot confirmed, as the
-runtime does. Peers measured in the same run: ``pg_logical_slot_peek_binary_changes`` over
-the same changes (the source's own limit) and ``COPY (SELECT ...) TO STDOUT`` through psycopg.
+temp dir, with ``commit_record`` per record as the runtime calls it; the log is fsynced
+(``Log.flush``) before offsets are committed and the slot confirmed, as the runtime does.
+Peers measured in the same run: ``pg_logical_slot_peek_binary_changes`` over the same
+changes (the source's own limit) and ``COPY (SELECT ...) TO STDOUT`` through psycopg.
 The snapshot also reports rows per CPU second of the pipeline process, steadier than the
 wall-clock rate when other work shares the machine.
 """
