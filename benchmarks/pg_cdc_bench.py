@@ -33,13 +33,14 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from connectors.api import Converter, RecordMetadata, SourceRecord
+from connectors.api import Converter, SourceRecord
 from connectors.plugins import converter_from_config
 from connectors.sources.postgres_cdc.task import PostgresCdcTask
 from hub.config import tune_process
 from hub.core_log import Log
 from tests.fixtures.postgres import PostgresServer, postgres_bin_dir, running_postgres
 from tests.support.sdk_harness import HarnessSourceTaskContext, MemoryOffsetStore
+from workers.source_task import consume, metadata
 
 
 def progress(msg: str) -> None:
@@ -89,8 +90,7 @@ class Pipeline:
                 positions = self.log.append_columns(topic, keys, values, timestamps=stamps)
                 if self.on_append is not None:
                     self.on_append(part)
-                for r, stamp, (p, offset) in zip(part, stamps, positions, strict=True):
-                    self.task.commit_record(r, RecordMetadata(topic, p, offset, stamp))
+                consume(map(self.task.commit_record, part, metadata(topic, positions, stamps)))
         self.written += len(batch)
         return len(batch)
 
