@@ -15,18 +15,15 @@ after them are still delivered.
 
 from __future__ import annotations
 
-import bisect
 import contextlib
 import logging
 import re
 import time
-from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Future
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from connectors.api import (
     ConnectError,
-    ErrantRecordReporter,
     Headers,
     RecordProducer,
     RetriableError,
@@ -34,7 +31,6 @@ from connectors.api import (
     SinkRecord,
     SinkRecordBatch,
     SinkTask,
-    SinkTaskContext,
     TimestampType,
     TopicPartition,
 )
@@ -50,7 +46,9 @@ from workers.errors import (
     class_name,
 )
 from workers.producer import LogRecordProducer
+from workers.read_ahead import Chunk, Fetched
 from workers.retry import Interrupted
+from workers.sink_context import ErrantReporter, SinkContext
 from workers.states import TargetState
 from workers.task import TaskListener, TaskSetup, WorkerTask
 
@@ -63,49 +61,6 @@ IDLE_COMMIT_MS = 20
 
 Only a pause in the data counts, not catching up for an instant: a sink that keeps up with
 a busy source would otherwise flush its destination every few milliseconds."""
-
-
-class _Context(SinkTaskContext):
-    def __init__(self, owner: WorkerSinkTask) -> None:
-        self.owner = owner
-
-    def configs(self) -> dict[str, str]:
-        return dict(self.owner.setup.task_config)
-
-    def offset(self, offsets: Mapping[TopicPartition, int]) -> None:
-        self.owner.positions.update({TopicPartition(*tp): o for tp, o in offsets.items()})
-
-    def timeout(self, timeout_ms: int) -> None:
-        self.owner.retry_timeout_ms = timeout_ms
-
-    def assignment(self) -> set[TopicPartition]:
-        return set(self.owner.positions)
-
-    def pause(self, *partitions: TopicPartition) -> None:
-        self.owner.paused_partitions.update(partitions)
-
-    def resume(self, *partitions: TopicPartition) -> None:
-        self.owner.paused_partitions.difference_update(partitions)
-
-    def request_commit(self) -> None:
-        self.owner.next_commit = 0.0
-
-    def errant_record_reporter(self) -> ErrantRecordReporter | None:
-        return self.owner.errant if self.owner.setup.errors.tolerance_all else None
-
-    def producer(self) -> RecordProducer | None:
-        return self.owner.producer()
-
-
-class _Errant(ErrantRecordReporter):
-    def __init__(self, owner: WorkerSinkTask) -> None:
-        self.owner = owner
-
-    def report(self, record: SinkRecord, error: BaseException) -> Future[None]:
-        self.owner.report_put_failure(record, error)
-        done: Future[None] = Future()
-        done.set_result(None)
-        return done
 
 
 class WorkerSinkTask(WorkerTask):
@@ -146,7 +101,7 @@ class WorkerSinkTask(WorkerTask):
         self.retry_timeout_ms = 0
         self.next_commit = 0.0
         self._next_refresh = 0.0
-        self.errant = _Errant(self)
+        self.errant = ErrantReporter(self)
         self.task: SinkTask | None = None
         self._fetched: list[Fetched] = []
         self._raw_index: dict[tuple[str, int, int], tuple[Any, Any, Any]] | None = None
@@ -161,7 +116,7 @@ class WorkerSinkTask(WorkerTask):
         task = self.setup.task_class()
         assert isinstance(task, SinkTask)
         self.task = task
-        task.initialize(_Context(self))
+        task.initialize(SinkContext(self))
         task.start(self.setup.task_config)
         self._refresh_assignment()
         self.next_commit = time.monotonic() + self.setup.commit_interval_ms / 1000
@@ -595,60 +550,3 @@ class WorkerSinkTask(WorkerTask):
             task.close(list(self.positions))
         finally:
             task.stop()
-
-
-class Chunk:
-    """Records of one partition as parallel columns (what ``RecordBatch.columns`` gives).
-
-    ``start`` is where the records not delivered yet begin: taking the next few moves it
-    instead of copying the rest of every column (a 1 MiB read holds thousands of records
-    and is delivered ``max.poll.records`` at a time).
-    """
-
-    __slots__ = ("headers", "keys", "offsets", "stamps", "start", "values")
-    COLUMNS = ("headers", "keys", "offsets", "stamps", "values")
-
-    def __init__(self) -> None:
-        self.offsets: list[int] = []
-        self.stamps: list[int] = []
-        self.keys: list[bytes | None] = []
-        self.values: list[bytes | None] = []
-        self.headers: list[Any] = []
-        self.start = 0
-
-    def extend(self, columns: tuple[list[Any], ...], from_offset: int) -> None:
-        """Append a batch's columns, skipping records before ``from_offset``."""
-        offsets, stamps, keys, values, headers = columns
-        if offsets[0] < from_offset:
-            start = bisect.bisect_left(offsets, from_offset)
-            offsets, stamps, keys = offsets[start:], stamps[start:], keys[start:]
-            values, headers = values[start:], headers[start:]
-        self.offsets += offsets
-        self.stamps += stamps
-        self.keys += keys
-        self.values += values
-        self.headers += headers
-
-    def next_offset(self) -> int | None:
-        """The offset of the first record not taken yet (None when all were)."""
-        return self.offsets[self.start] if self.start < len(self.offsets) else None
-
-    def take(self, count: int) -> Chunk:
-        """The next ``count`` records (or all that are left) as a chunk of their own."""
-        start, size = self.start, len(self.offsets)
-        if start == 0 and count >= size:
-            self.start = size
-            head = Chunk()
-            head.offsets, head.stamps, head.keys, head.values, head.headers = (
-                self.offsets, self.stamps, self.keys, self.values, self.headers,
-            )  # fmt: skip
-            return head
-        stop = min(start + count, size)
-        head = Chunk()
-        for name in self.COLUMNS:
-            setattr(head, name, getattr(self, name)[start:stop])
-        self.start = stop
-        return head
-
-
-Fetched = tuple[TopicPartition, Chunk]

@@ -23,7 +23,7 @@ from hub.core_log.errors import (
     UnknownTopicOrPartitionError,
 )
 from hub.core_log.groups import GroupOffsets, GroupPartitionLag
-from hub.core_log.log import FetchResult, Log, PartitionInfo, ProduceRecord, TopicDescription
+from hub.core_log.log import Log
 from hub.core_log.records import (
     BATCH_HEADER_SIZE,
     CompressionType,
@@ -39,6 +39,7 @@ from hub.core_log.records import (
     stamp_base_offset,
     stamp_log_append_time,
 )
+from hub.core_log.views import FetchResult, PartitionInfo, ProduceRecord, TopicDescription
 
 __all__ = [
     "BATCH_HEADER_SIZE",

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from typing import Literal, TypeAlias
 
 from hub.core_log.errors import GroupIdNotFoundError, InvalidRequestError, LogError
-from hub.core_log.log import Log, ProduceRecord
+from hub.core_log.log import Log
+from hub.core_log.views import ProduceRecord
 
 OFFSETS_TOPIC = "__consumer_offsets"
 OFFSETS_TOPIC_CONFIGS = {"cleanup.policy": "compact", "segment.bytes": "104857600"}

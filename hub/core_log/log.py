@@ -19,7 +19,7 @@ import shutil
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import repeat
 from pathlib import Path
@@ -48,7 +48,6 @@ from hub.core_log.partition import Partition, fsync_dir
 from hub.core_log.partitioner import partitions_for_keys
 from hub.core_log.records import (
     CompressionType,
-    Record,
     RecordBatch,
     RecordColumns,
     TimestampType,
@@ -58,6 +57,7 @@ from hub.core_log.records import (
     stamp_log_append_time,
 )
 from hub.core_log.retention import Maintenance
+from hub.core_log.views import FetchResult, PartitionInfo, ProduceRecord, TopicDescription
 
 TOPICS_DIR = ".topics"
 DELETED_SUFFIX = "-delete"
@@ -70,63 +70,6 @@ _Span = tuple[int, list[int] | None, int, int]
 for all of them, first offset, count)."""
 _KEY_OF = operator.attrgetter("key")
 _DEFAULT_PARTITIONS = frozenset({None, 0})
-
-
-@dataclass(slots=True)
-class ProduceRecord:
-    """One record to append; ``partition=None`` lets the partitioner choose.
-
-    Not frozen on purpose: a frozen dataclass's ``__init__`` costs about 1 us per
-    record (object.__setattr__ per field), more than encoding the record.
-    """
-
-    key: bytes | None = None
-    value: bytes | None = None
-    headers: Sequence[tuple[str, bytes | None]] = ()
-    timestamp: int | None = None
-    partition: int | None = None
-
-
-@dataclass(frozen=True)
-class PartitionInfo:
-    """Offsets and size of one partition (``end_offset`` = high watermark = next offset)."""
-
-    partition: int
-    log_start_offset: int
-    end_offset: int
-    size_bytes: int
-    segments: int
-
-
-@dataclass(frozen=True)
-class TopicDescription:
-    """A topic's partitions and effective configs (every key, defaults included)."""
-
-    name: str
-    partitions: list[PartitionInfo]
-    configs: dict[str, str]
-    internal: bool
-
-
-@dataclass(frozen=True)
-class FetchResult:
-    """Raw file bytes of whole batches; the first batch may start before the asked offset."""
-
-    data: bytes
-    high_watermark: int
-    log_start_offset: int
-
-    def batches(self) -> Iterator[RecordBatch]:
-        return iter_batches(self.data)
-
-    def records(self, from_offset: int = 0) -> Iterator[Record]:
-        """Decoded records at or after ``from_offset``."""
-        for batch in iter_batches(self.data):
-            if batch.last_offset < from_offset:
-                continue
-            for record in batch.records():
-                if record.offset >= from_offset:
-                    yield record
 
 
 @dataclass
@@ -492,7 +435,7 @@ class Log:
         """Build one batch per partition and write it; what went where, per partition."""
         now = int(time.time() * 1000)
         built = [
-            (p, idxs, self._build(t, columns if idxs is None else _select(columns, idxs), now))
+            (p, idxs, self._build(t, columns if idxs is None else columns.select(idxs), now))
             for p, idxs in groups.items()
         ]
         total = len(columns.keys)
@@ -633,17 +576,6 @@ class Log:
     def partition(self, topic: str, partition: int) -> Partition:
         """The partition object itself (maintenance, tests, the wire-protocol listener)."""
         return self._partition(topic, partition)
-
-
-def _select(columns: RecordColumns, idxs: list[int]) -> RecordColumns:
-    """The records at ``idxs`` (one partition's share of an append), column by column."""
-    keys, values, headers, stamps = columns
-    return RecordColumns(
-        list(map(keys.__getitem__, idxs)),
-        list(map(values.__getitem__, idxs)),
-        None if headers is None else list(map(headers.__getitem__, idxs)),
-        None if stamps is None else list(map(stamps.__getitem__, idxs)),
-    )
 
 
 def _positions(spans: list[_Span], total: int) -> list[tuple[int, int]]:

@@ -384,6 +384,16 @@ class RecordColumns(NamedTuple):
     headers: Sequence[Sequence[tuple[str, bytes | None]]] | None = None
     timestamps: Sequence[int | None] | None = None
 
+    def select(self, idxs: list[int]) -> RecordColumns:
+        """The records at ``idxs`` (one partition's share of an append), column by column."""
+        keys, values, headers, stamps = self
+        return RecordColumns(
+            list(map(keys.__getitem__, idxs)),
+            list(map(values.__getitem__, idxs)),
+            None if headers is None else list(map(headers.__getitem__, idxs)),
+            None if stamps is None else list(map(stamps.__getitem__, idxs)),
+        )
+
 
 def build_batch_parts(
     records: Sequence[RecordTuple] | RecordColumns,
