@@ -347,17 +347,8 @@ class Log:
         if lengths - {count}:
             msg = f"append_columns got {count} keys but columns of {sorted(lengths)} entries."
             raise ValueError(msg)
-        t = self._topic(topic)
-        if not count:
-            return []
-        if len(t.partitions) == 1 and (
-            partitions is None or set(partitions) <= _DEFAULT_PARTITIONS
-        ):
-            groups: dict[int, list[int] | None] = {0: None}
-        else:
-            groups = self._assign(t, keys, partitions)
         columns = RecordColumns(keys, values, headers, timestamps)
-        return _positions(self._store(t, groups, columns, acks_fsync), count)
+        return _positions(self._place(topic, columns, partitions, None, acks_fsync), count)
 
     def append_kv(
         self,
@@ -379,7 +370,9 @@ class Log:
             ValueError: ``keys`` and ``values`` differ in length.
             UnknownTopicOrPartitionError: no such topic or partition.
         """
-        return _positions(self._kv_spans(topic, keys, values, partition, acks_fsync), len(keys))
+        _check_kv(keys, values)
+        columns = RecordColumns(keys, values)
+        return _positions(self._place(topic, columns, None, partition, acks_fsync), len(keys))
 
     def append_kv_spans(
         self,
@@ -395,35 +388,33 @@ class Log:
         For callers that only need where the records went, not a position per record (the
         connector runtime): building a million position pairs costs more than it tells.
         """
-        spans = self._kv_spans(topic, keys, values, partition, acks_fsync)
+        _check_kv(keys, values)
+        spans = self._place(topic, RecordColumns(keys, values), None, partition, acks_fsync)
         return [(p, base, count) for p, _, base, count in spans]
 
-    def _kv_spans(
+    def _place(
         self,
         topic: str,
-        keys: Sequence[bytes | None],
-        values: Sequence[bytes | None],
-        partition: int | None,
+        columns: RecordColumns,
+        partitions: Sequence[int | None] | None,
+        pinned: int | None,
         acks_fsync: bool | None,
     ) -> list[_Span]:
-        count = len(keys)
-        if len(values) != count:
-            msg = (
-                f"append_kv got {count} keys but {len(values)} values; pass one key "
-                "(None for no key) per value."
-            )
-            raise ValueError(msg)
+        """Group the records by partition (all in ``pinned`` when given) and store them."""
         t = self._topic(topic)
-        if not count:
+        if not columns.keys:
             return []
-        if partition is not None:
-            self._check_partition(t, partition)
-            groups: dict[int, list[int] | None] = {partition: None}
-        elif len(t.partitions) == 1:
+        groups: dict[int, list[int] | None]
+        if pinned is not None:
+            self._check_partition(t, pinned)
+            groups = {pinned: None}
+        elif len(t.partitions) == 1 and (
+            partitions is None or set(partitions) <= _DEFAULT_PARTITIONS
+        ):
             groups = {0: None}
         else:
-            groups = self._assign(t, keys, None)
-        return self._store(t, groups, RecordColumns(keys, values), acks_fsync)
+            groups = self._assign(t, columns.keys, partitions)
+        return self._store(t, groups, columns, acks_fsync)
 
     def _store(
         self,
@@ -588,3 +579,12 @@ def _positions(spans: list[_Span], total: int) -> list[tuple[int, int]]:
         for at, offset in zip(idxs or range(count), range(base, base + count), strict=True):
             result[at] = (p, offset)
     return result
+
+
+def _check_kv(keys: Sequence[bytes | None], values: Sequence[bytes | None]) -> None:
+    if len(values) != len(keys):
+        msg = (
+            f"append_kv got {len(keys)} keys but {len(values)} values; pass one key "
+            "(None for no key) per value."
+        )
+        raise ValueError(msg)
