@@ -153,11 +153,15 @@ class HoistField(KeyValueTransform):
     def apply_with_schema(
         self, record: ConnectRecord, schema: Schema, value: Any
     ) -> tuple[Schema | None, Any]:
-        hoisted = self.schema_cache.get_or_build(
-            schema, lambda: SchemaBuilder.struct().field(self.field, schema).build()
-        )
+        hoisted = self._hoisted(schema)
         validate_value(schema, value, self._where)  # what Struct.put checks
         return hoisted, Struct.from_validated(hoisted, {self.field: value})
+
+    def _hoisted(self, schema: Schema) -> Schema:
+        """The one-field struct schema wrapping ``schema`` (built once per schema)."""
+        return self.schema_cache.get_or_build(
+            schema, lambda: SchemaBuilder.struct().field(self.field, schema).build()
+        )
 
     def apply_to_values(
         self, schema: Schema | None, values: list[Any]
@@ -168,9 +172,7 @@ class HoistField(KeyValueTransform):
         field = self.field
         if schema is None:
             return None, [{field: v} for v in values]
-        hoisted = self.schema_cache.get_or_build(
-            schema, lambda: SchemaBuilder.struct().field(self.field, schema).build()
-        )
+        hoisted = self._hoisted(schema)
         plain_text = schema.type is Type.STRING and schema.name is None
         if not (plain_text and values and set(map(type, values)) == {str}):
             for value in values:
