@@ -214,7 +214,7 @@ class FileSourceTask(SourceTask):
                 continue  # gone, or still being read to its end under its old name
             if key in known and not _offset_is_for(offset, key):
                 offset = known[key]
-            tailer = Tailer(path)
+            tailer = Tailer(path, text=self._ascii_compatible and self._multiline is None)
             if tailer.open(offset, from_end=self._from_end and self._first_scan):
                 self._tailers[path] = tailer
         self._first_scan = False

@@ -73,9 +73,12 @@ class Tailer:
         path: the tailed path. position: byte position just after the last line given out.
     """
 
-    def __init__(self, path: str, chunk_size: int = 1 << 20) -> None:
+    def __init__(self, path: str, chunk_size: int = 1 << 20, *, text: bool = False) -> None:
         self.path = path
         self.chunk_size = chunk_size
+        #: keep all-ASCII chunks as text, for a reader of :meth:`read_text_block` (a bytes
+        #: reader would pay for decoding them and encoding every line back)
+        self.text = text
         self.position = 0
         self._fd: BinaryIO | None = None
         self._identity: FileIdentity | None = None
@@ -209,7 +212,7 @@ class Tailer:
         self._refresh_fingerprint()
         buffer = self._partial + data
         self._has_cr = b"\r" in buffer  # a line's CR may have come with the previous chunk
-        if not self._has_cr and buffer.isascii():  # one decode and one split, as text
+        if self.text and not self._has_cr and buffer.isascii():  # one decode, one split
             texts = buffer.decode("ascii").split("\n")
             self._partial = texts.pop().encode("ascii")
             self._lines, self._text, self._next = texts, True, 0

@@ -84,13 +84,18 @@ def test_lines_decoded_together_equal_lines_decoded_one_by_one(
     ),
     st.integers(min_value=1, max_value=16),
     st.booleans(),
+    st.booleans(),
 )
 def test_text_blocks_are_the_decoded_byte_blocks(
-    tmp_path_factory: pytest.TempPathFactory, lines: list[bytes], chunk: int, as_text: bool
+    tmp_path_factory: pytest.TempPathFactory,
+    lines: list[bytes],
+    chunk: int,
+    as_text: bool,
+    text_chunks: bool,
 ) -> None:
     path = tmp_path_factory.mktemp("tail") / "a.log"
     path.write_bytes(b"".join(line + b"\n" for line in lines) + b"unfinished")
-    tailer = Tailer(str(path), chunk_size=chunk)
+    tailer = Tailer(str(path), chunk_size=chunk, text=text_chunks)
     assert tailer.open(None)
     got: list[object] = []
     ends: list[int] = []
