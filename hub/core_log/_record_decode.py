@@ -28,7 +28,7 @@ from struct import Struct
 from typing import NamedTuple
 
 from hub.core_log.errors import CorruptRecordError
-from hub.core_log.varint import ZZ_DECODE, decode_varint
+from hub.core_log.varint import ZZ_DECODE, decode_varint, encode_varint
 
 KeyValue = tuple[bytes | None, bytes | None]
 Headers = tuple[tuple[str, bytes | None], ...]
@@ -187,20 +187,10 @@ def _sequence_columns(first: int, n: int, length: int) -> tuple[bytes, ...]:
     Column ``j`` holds byte ``j`` of every varint: what a strided slice of a run gives
     when its offset deltas count up by one, as producers write them.
     """
-    encoded = [_zigzag_varint(d) for d in range(first, first + n)]
+    encoded = [encode_varint(d) for d in range(first, first + n)]
     if any(len(e) != length for e in encoded):
         return ()
     return tuple(bytes(e[j] for e in encoded) for j in range(length))
-
-
-def _zigzag_varint(value: int) -> bytes:
-    z = (value << 1) ^ (value >> 63)
-    out = bytearray()
-    while z >= 0x80:
-        out.append((z & 0x7F) | 0x80)
-        z >>= 7
-    out.append(z)
-    return bytes(out)
 
 
 def _deltas(data: bytes, start: int, length: int, stride: int, n: int) -> Sequence[int]:
