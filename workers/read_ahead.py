@@ -51,17 +51,12 @@ class Chunk:
     def take(self, count: int) -> Chunk:
         """The next ``count`` records (or all that are left) as a chunk of their own."""
         start, size = self.start, len(self.offsets)
-        if start == 0 and count >= size:
-            self.start = size
-            head = Chunk()
-            head.offsets, head.stamps, head.keys, head.values, head.headers = (
-                self.offsets, self.stamps, self.keys, self.values, self.headers,
-            )  # fmt: skip
-            return head
         stop = min(start + count, size)
+        whole = start == 0 and stop == size  # nothing to cut off: share the columns
         head = Chunk()
         for name in self.COLUMNS:
-            setattr(head, name, getattr(self, name)[start:stop])
+            column = getattr(self, name)
+            setattr(head, name, column if whole else column[start:stop])
         self.start = stop
         return head
 
