@@ -153,6 +153,13 @@ CONFIG_DEF = (
             Importance.LOW, "Longest back-off between reconnect attempts.", group=_ADV, order=3)
     .define("errors.max.retries", ConfigType.INT, -1, Range.at_least(-1), Importance.LOW,
             "Reconnect attempts before the task fails (-1 = forever).", group=_ADV, order=4)
+    .define("replication.transport", ConfigType.STRING, "streaming",
+            ValidString("streaming", "slot_functions"), Importance.LOW,
+            "streaming: the replication protocol (lowest latency, ~100k changes/s); "
+            "slot_functions: pg_logical_slot_get_binary_changes on a temporary copy of the "
+            "slot, fetched in big COPY batches (several times the throughput, polls every "
+            "few ms, needs PostgreSQL 12+); the slot itself moves only when changes are "
+            "durable either way.", group=_ADV, order=5)
 )  # fmt: skip
 
 

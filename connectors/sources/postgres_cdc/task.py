@@ -32,6 +32,7 @@ from connectors.sources.postgres_cdc.heartbeat import heartbeat_record
 from connectors.sources.postgres_cdc.incremental import IncrementalSnapshots
 from connectors.sources.postgres_cdc.pgoutput import Message
 from connectors.sources.postgres_cdc.replication import ReplicationConnection, ReplicationError
+from connectors.sources.postgres_cdc.slot_functions import SlotFunctionReader
 from connectors.sources.postgres_cdc.snapshot import SnapshotTable, Snapshotter
 from connectors.sources.postgres_cdc.stream import (
     HEARTBEAT_PREFIX,
@@ -76,7 +77,7 @@ class PostgresCdcTask(SourceTask):
         self.partition = {"server": self.cfg.prefix}
         self.catalog = Catalog()
         self.mapper = TypeMapper(self.catalog, self.cfg.modes)
-        self.repl: ReplicationConnection | None = None
+        self.repl: ReplicationConnection | SlotFunctionReader | None = None
         self.snapshotter: Snapshotter | None = None
         self._pending: list[SourceRecord] = []
         self.finished = False
@@ -299,12 +300,17 @@ class PostgresCdcTask(SourceTask):
         out.extend(self._heartbeat())
         return out
 
-    def _start_stream(self) -> ReplicationConnection:
+    def _start_stream(self) -> ReplicationConnection | SlotFunctionReader:
         db.wait_slot_free(self.conn, self.cfg)
-        repl = ReplicationConnection(self.cfg.conninfo())
+        repl: ReplicationConnection | SlotFunctionReader
+        if self.cfg["replication.transport"] == "slot_functions":
+            wait = min(0.05, self.cfg["poll.interval.ms"] / 1000)
+            repl = SlotFunctionReader(self.cfg.conninfo(), max_delay=wait)
+        else:
+            repl = ReplicationConnection(self.cfg.conninfo())
         try:
             repl.start(self.cfg["slot.name"], 0, self.cfg["publication.name"])
-        except ReplicationError:
+        except Exception:
             repl.close()
             raise
         self.stream.tx = None
