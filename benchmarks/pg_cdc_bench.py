@@ -4,8 +4,10 @@ Usage: ``python benchmarks/pg_cdc_bench.py [--stream-rows N] [--latency-seconds 
 [--snapshot-rows N] [--converter json|none] [--json PATH]``
 
 One private PostgreSQL (initdb in a temp dir) serves every phase; events go through the
-connector (``PostgresCdcTask``), the converters and ``hub.core_log.Log.append_columns`` in a
-temp dir, with ``commit_record`` per record as the runtime calls it; the log is fsynced
+connector (``PostgresCdcTask``), the converters and ``hub.core_log.Log`` in a temp dir, as the
+runtime takes them: a columnar ``SourceRecordBatch`` (the snapshot's) converted column-wise,
+appended with ``append_kv_spans`` and acknowledged with one ``commit_batch``; a list of records
+appended with ``append_columns`` and ``commit_record`` per record. The log is fsynced
 (``Log.flush``) before offsets are committed and the slot confirmed, as the runtime does.
 Peers measured in the same run: ``pg_logical_slot_peek_binary_changes`` over the same
 changes (the source's own limit) and ``COPY (SELECT ...) TO STDOUT`` through psycopg.
@@ -33,13 +35,14 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from connectors.api import Converter, SourceRecord
+from connectors.api import Converter, SourceRecord, SourceRecordBatch
 from connectors.plugins import converter_from_config
 from connectors.sources.postgres_cdc.task import PostgresCdcTask
 from hub.config import tune_process
 from hub.core_log import Log
 from tests.fixtures.postgres import PostgresServer, postgres_bin_dir, running_postgres
 from tests.support.sdk_harness import HarnessSourceTaskContext, MemoryOffsetStore
+from workers.batching import batch_limit, batch_ranges
 from workers.source_task import consume, metadata
 
 
@@ -48,7 +51,7 @@ def progress(msg: str) -> None:
 
 
 class Pipeline:
-    """poll -> converters -> Log.append_columns -> commit_record, as the runtime does.
+    """poll -> converters -> the log -> commit_record / commit_batch, as the runtime does.
 
     Flush (and ``SourceTask.commit``) once a second.
     """
@@ -60,6 +63,7 @@ class Pipeline:
             self.key_conv = _json(True)
             self.value_conv = _json(False)
         self.topics: set[str] = set()
+        self.limits: dict[str, int] = {}
         self.written = 0
         self.store = MemoryOffsetStore()
         self.on_append: Any = None
@@ -75,14 +79,13 @@ class Pipeline:
 
     def step(self) -> int:
         batch = self.task.poll() or []
+        if type(batch) is SourceRecordBatch and self.value_conv is not None:
+            return self._columns(batch)
         by_topic: dict[str, list[SourceRecord]] = {}
         for r in batch:
             by_topic.setdefault(r.topic, []).append(r)
         for topic, records in by_topic.items():
-            if topic not in self.topics:
-                if not self.log.has_topic(topic):
-                    self.log.create_topic(topic, 1)
-                self.topics.add(topic)
+            self._topic(topic)
             for i in range(0, len(records), 500):  # as the runtime appends: columns, and
                 part = records[i : i + 500]  # RecordMetadata per record for commit_record
                 keys, values = zip(*map(self._encode, part), strict=True)
@@ -93,6 +96,36 @@ class Pipeline:
                 consume(map(self.task.commit_record, part, metadata(topic, positions, stamps)))
         self.written += len(batch)
         return len(batch)
+
+    def _columns(self, batch: SourceRecordBatch) -> int:
+        """A columnar batch, as the runtime's ``_send_columns`` takes it."""
+        assert self.key_conv is not None and self.value_conv is not None
+        topic, count = batch.topic, len(batch)
+        self._topic(topic)
+        values = self.value_conv.from_connect_batch(topic, batch.value_schema, batch.values)
+        keys = (
+            [None] * count
+            if batch.keys is None
+            else self.key_conv.from_connect_batch(topic, batch.key_schema, batch.keys)
+        )
+        stamps = batch.timestamps
+        for start, stop in batch_ranges(keys, values, self.limits[topic]):
+            self.log.append_kv_spans(
+                topic, keys[start:stop], values[start:stop],
+                timestamps=None if stamps is None else stamps[start:stop],
+            )  # fmt: skip
+        if self.on_append is not None:
+            self.on_append(batch)
+        self.task.commit_batch(batch)
+        self.written += count
+        return count
+
+    def _topic(self, topic: str) -> None:
+        if topic not in self.topics:
+            if not self.log.has_topic(topic):
+                self.log.create_topic(topic, 1)
+            self.topics.add(topic)
+            self.limits[topic] = batch_limit(self.log, topic)
 
     def commit(self) -> None:
         self.log.flush()

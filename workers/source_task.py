@@ -106,6 +106,7 @@ class WorkerSourceTask(WorkerTask):
         self._last_commit = 0.0
         self._idle_wait = 0.0
         self._commit_record = False
+        self._commit_batch = False
         self._poll_retry = self.retry_streak("poll")
 
     def initialize(self) -> None:
@@ -117,6 +118,7 @@ class WorkerSourceTask(WorkerTask):
         self._count_replay()
         task.start(self.setup.task_config)
         self._commit_record = type(task).commit_record is not SourceTask.commit_record
+        self._commit_batch = type(task).commit_batch is not SourceTask.commit_batch
         self._next_commit = time.monotonic() + self.setup.commit_interval_ms / 1000
 
     def _count_replay(self) -> None:
@@ -179,24 +181,35 @@ class WorkerSourceTask(WorkerTask):
         transform or converter failure (a bad value) also returns False, so :meth:`_send`
         goes record by record, with retries, tolerance and the DLQ.
         """
-        if self._commit_record:
+        if self._commit_record and not self._commit_batch:
             return False
         plugins = self.setup.plugins
         schema, values = batch.value_schema, batch.values
+        topic, count = batch.topic, len(batch)
         try:
             if plugins.chain.stages:
-                transformed = plugins.chain.apply_to_values(schema, values)
+                listed = values if type(values) is list else list(values)  # Structs, if columns
+                transformed = plugins.chain.apply_to_values(schema, listed)
                 if transformed is None:
                     return False
                 schema, values = transformed
-            values = plugins.value_converter.from_connect_batch(batch.topic, schema, values)
+            converted = plugins.value_converter.from_connect_batch(topic, schema, values)
+            keys: list[bytes | None] = (
+                [None] * count
+                if batch.keys is None
+                else plugins.key_converter.from_connect_batch(topic, batch.key_schema, batch.keys)
+            )
         except Exception:
             return False
-        count = len(values)
         self.setup.metrics.polled.inc(count)
         outgoing = _Outgoing()
-        outgoing.keys, outgoing.values = [None] * count, values
-        written = self._append(batch.topic, outgoing)
+        outgoing.keys, outgoing.values = keys, converted
+        if batch.timestamps is not None:
+            outgoing.timestamps = list(batch.timestamps)
+            outgoing.stamped = True
+        written = self._append(topic, outgoing)
+        if self._commit_record:
+            self.task.commit_batch(batch)  # type: ignore[union-attr]
         last = batch.source_offsets[-1] if count else None
         if last:
             self._pending[partition_key(batch.source_partition)] = last
@@ -317,13 +330,17 @@ class WorkerSourceTask(WorkerTask):
         keys, values = outgoing.keys, outgoing.values
         headers = outgoing.headers if outgoing.has_headers else None
         ranges = batch_ranges(keys, values, self._limits[topic], headers)
-        if outgoing.plain and not self._commit_record:  # where they went, not each position
+        stamps, parts = outgoing.timestamps, outgoing.partitions
+        acknowledge = self._commit_record and outgoing.records
+        if outgoing.plain and not acknowledge:  # where they went, not each position
             for start, stop in ranges:
-                spans = self.log.append_kv_spans(topic, keys[start:stop], values[start:stop])
+                spans = self.log.append_kv_spans(
+                    topic, keys[start:stop], values[start:stop],
+                    timestamps=stamps[start:stop] if outgoing.stamped else None,
+                )  # fmt: skip
                 self._dirty.update((topic, p) for p, _, _ in spans)
             return len(values)
         positions: list[tuple[int, int]] = []
-        stamps, parts = outgoing.timestamps, outgoing.partitions
         for start, stop in ranges:
             positions += self.log.append_columns(
                 topic, keys[start:stop], values[start:stop],
@@ -331,7 +348,7 @@ class WorkerSourceTask(WorkerTask):
                 timestamps=stamps[start:stop], partitions=parts[start:stop],
             )  # fmt: skip
         self._dirty.update(zip(repeat(topic), set(map(_FIRST, positions))))
-        if self._commit_record:
+        if acknowledge:
             task = self.task
             assert task is not None
             consume(map(task.commit_record, outgoing.records, metadata(topic, positions, stamps)))
@@ -408,12 +425,12 @@ _MISSING = object()
 class _Outgoing:
     """The converted records of one batch for one topic, as columns.
 
-    ``plain`` stays True while every record has only a key and a value (no headers, no
-    timestamp, no partition), which lets the log take them as key/value columns.
+    ``plain`` stays True while no record has headers or a partition, which lets the log
+    take them as key/value columns (with their timestamps, when ``stamped``).
     """
 
     __slots__ = ("has_headers", "headers", "keys", "partitions", "plain", "records",
-                 "timestamps", "values")  # fmt: skip
+                 "stamped", "timestamps", "values")  # fmt: skip
 
     def __init__(self) -> None:
         self.keys: list[bytes | None] = []
@@ -423,6 +440,7 @@ class _Outgoing:
         self.partitions: list[int | None] = []
         self.records: list[SourceRecord] = []
         self.plain = True
+        self.stamped = False
         self.has_headers = False
 
     def add(self, produced: tuple[Any, ...], record: SourceRecord) -> None:
@@ -435,8 +453,10 @@ class _Outgoing:
         self.records.append(record)
         if headers:
             self.has_headers = True
-        if headers or timestamp is not None or partition is not None:
+        if headers or partition is not None:
             self.plain = False
+        if timestamp is not None:
+            self.stamped = True
 
 
 def metadata(

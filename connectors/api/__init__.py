@@ -6,6 +6,7 @@ schema registry build on it. Submodules:
 * :mod:`~connectors.api.data`, :mod:`~connectors.api.logical` - Connect schemas and values
 * :mod:`~connectors.api.headers`, :mod:`~connectors.api.records` - records and headers
 * :mod:`~connectors.api.batches` - many records as columns (the runtime's fast path)
+* :mod:`~connectors.api.columns` - many Struct values of one schema as columns
 * :mod:`~connectors.api.connector` - Connector/Task classes and their runtime contexts
 * :mod:`~connectors.api.configured` - ConfiguredConnector, a connector declared as data
 * :mod:`~connectors.api.config`, :mod:`~connectors.api.validators` - ConfigDef
@@ -14,6 +15,7 @@ schema registry build on it. Submodules:
 """
 
 from connectors.api.batches import OffsetColumn, SinkRecordBatch, SourceRecordBatch
+from connectors.api.columns import Repeat, StructColumns
 from connectors.api.config import (
     NO_DEFAULT,
     ConfigDef,
@@ -132,6 +134,7 @@ __all__ = [
     "Range",
     "RecordMetadata",
     "RecordProducer",
+    "Repeat",
     "RetriableError",
     "Schema",
     "SchemaAndValue",
@@ -149,6 +152,7 @@ __all__ = [
     "SourceTask",
     "SourceTaskContext",
     "Struct",
+    "StructColumns",
     "Task",
     "Time",
     "Timestamp",

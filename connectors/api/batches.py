@@ -90,36 +90,57 @@ class _BuiltOnDemand(Sequence[R]):
 class SourceRecordBatch(_BuiltOnDemand[SourceRecord]):
     """Values of one source partition bound for one topic, with one value schema.
 
-    The records it stands for have a null key, no Kafka partition, timestamp or headers,
-    ``value_schema`` and one value and one source offset each, in order: exactly what
-    :meth:`SourceRecord.for_values` would build. ``SourceTask.poll`` may return one.
+    The records it stands for have no Kafka partition or headers, ``value_schema`` and one
+    value and one source offset each, in order; their keys are null and timestamps unset
+    unless ``keys`` (with ``key_schema``) and ``timestamps`` are given. Without those it is
+    exactly what :meth:`SourceRecord.for_values` would build. ``values`` (and ``keys``) may
+    be a :class:`~connectors.api.StructColumns`. ``SourceTask.poll`` may return one.
     """
 
-    __slots__ = ("source_offsets", "source_partition", "topic", "value_schema", "values")
+    __slots__ = ("key_schema", "keys", "source_offsets", "source_partition", "timestamps",
+                 "topic", "value_schema", "values")  # fmt: skip
 
     def __init__(
         self,
         topic: str,
         value_schema: Schema | None,
-        values: list[Any],
+        values: Sequence[Any],
         source_partition: dict[str, Any],
         source_offsets: Sequence[dict[str, Any]],
+        *,
+        key_schema: Schema | None = None,
+        keys: Sequence[Any] | None = None,
+        timestamps: Sequence[int | None] | None = None,
     ) -> None:
-        if len(values) != len(source_offsets):
-            msg = f"{len(values)} values but {len(source_offsets)} source offsets."
-            raise ValueError(msg)
+        for name, column in (("source offsets", source_offsets), ("keys", keys),
+                             ("timestamps", timestamps)):  # fmt: skip
+            if column is not None and len(column) != len(values):
+                msg = f"{len(values)} values but {len(column)} {name}."
+                raise ValueError(msg)
         self.topic = topic
         self.value_schema = value_schema
         self.values = values
         self.source_partition = source_partition
         self.source_offsets = source_offsets
+        self.key_schema = key_schema
+        self.keys = keys
+        self.timestamps = timestamps
         super().__init__()
 
     def _build(self) -> list[SourceRecord]:
-        return SourceRecord.for_values(
+        records = SourceRecord.for_values(
             self.topic, self.value_schema, self.values, self.source_partition,
             self.source_offsets,
         )  # fmt: skip
+        if self.keys is not None:
+            key_schema = self.key_schema
+            for record, key in zip(records, self.keys, strict=True):
+                record.key_schema = key_schema
+                record.key = key
+        if self.timestamps is not None:
+            for record, stamp in zip(records, self.timestamps, strict=True):
+                record.timestamp = stamp
+        return records
 
     def __len__(self) -> int:
         return len(self.values)

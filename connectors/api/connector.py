@@ -17,7 +17,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Future
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from connectors.api.config import ConfigDef, ConfigValue
 from connectors.api.records import (
@@ -27,6 +27,9 @@ from connectors.api.records import (
     SourceRecord,
     TopicPartition,
 )
+
+if TYPE_CHECKING:
+    from connectors.api.batches import SourceRecordBatch
 
 
 class OffsetStorageReader(ABC):
@@ -171,6 +174,18 @@ class SourceTask(Task):
 
     def commit_record(self, record: SourceRecord, metadata: RecordMetadata | None) -> None:
         """Called once per record after it was written (metadata None when it was filtered)."""
+
+    def commit_batch(self, batch: SourceRecordBatch) -> None:
+        """Called once after every record of ``batch`` (returned by :meth:`poll`) was written.
+
+        The batch form of :meth:`commit_record`, without per-record metadata: a task that
+        acknowledges upstream as records become durable overrides both, and the runtime then
+        keeps a :class:`~connectors.api.SourceRecordBatch` in columns (it goes record by
+        record for a task that overrides :meth:`commit_record` alone). The default calls
+        :meth:`commit_record` for each record.
+        """
+        for record in batch:
+            self.commit_record(record, None)
 
 
 class ErrantRecordReporter(ABC):

@@ -25,6 +25,7 @@ from connectors.api import (
     SchemaAndValue,
     ValidString,
 )
+from connectors.converters.json_columns import encode_columns, struct_columns_of
 from connectors.converters.json_compiled import (
     Codec,
     compile_decoder,
@@ -99,6 +100,8 @@ class JsonConverter(DataHeaderConverter):
         self._from_json_cache = _Lru(1000)
         self._cache_size = 1000
         self._encoders: dict[int, tuple[Schema, bytes | None, Codec, JsonOptions]] = {}
+        #: field schemas' encoders for StructColumns (see json_columns), by schema identity
+        self._field_codecs: dict[int, tuple[Schema, Codec]] = {}
         #: (prefix, its length, schema, type decoded as is, decoder) of the last envelope
         self._envelope: tuple[bytes, int, Schema | None, type, Codec] | None = None
 
@@ -119,6 +122,7 @@ class JsonConverter(DataHeaderConverter):
         self._from_json_cache = _Lru(parsed[SCHEMAS_CACHE_SIZE])
         self._cache_size = parsed[SCHEMAS_CACHE_SIZE]
         self._encoders = {}
+        self._field_codecs = {}
         self._envelope = None
 
     def from_connect_data(
@@ -170,9 +174,13 @@ class JsonConverter(DataHeaderConverter):
             return super().from_connect_batch(topic, schema, values)
         as_is = decoded_as_is(schema)  # str, bool, float: the value is its own JSON tree
         envelope = None if prefix is None else prefix.replace(b"%", b"%%") + b"%b}"
+        payloads: Any
         try:
-            if values and set(map(type, values)) == {as_is}:
-                payloads: Any = map(orjson.dumps, values)  # options change none of these
+            columns = struct_columns_of(values, schema)
+            if columns is not None:
+                payloads = encode_columns(columns, self._codec_for)
+            elif values and set(map(type, values)) == {as_is}:
+                payloads = map(orjson.dumps, values)  # options change none of these
             else:
                 dumps, opts = orjson.dumps, _DUMP_OPTS
                 payloads = [dumps(codec(v), default=json_default, option=opts) for v in values]
@@ -182,6 +190,15 @@ class JsonConverter(DataHeaderConverter):
             return list(map(envelope.__mod__, payloads))  # <prefix><payload>} in one C call
         except TypeError:  # non-string map keys: written as pairs by the one-value method
             return super().from_connect_batch(topic, schema, values)
+
+    def _codec_for(self, schema: Schema) -> Codec:
+        """The compiled encoder of a field's schema (cached by identity, like ``_encoders``)."""
+        entry = self._field_codecs.get(id(schema))
+        if entry is None or entry[0] is not schema:
+            if len(self._field_codecs) >= max(self._cache_size, 1):
+                del self._field_codecs[next(iter(self._field_codecs))]
+            entry = self._field_codecs[id(schema)] = (schema, compile_encoder(schema, self.options))
+        return entry[1]
 
     def _compile(self, schema: Schema) -> tuple[Schema, bytes | None, Codec, JsonOptions]:
         prefix: bytes | None = None

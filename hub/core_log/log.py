@@ -381,15 +381,21 @@ class Log:
         values: Sequence[bytes | None],
         *,
         partition: int | None = None,
+        timestamps: Sequence[int | None] | None = None,
         acks_fsync: bool | None = None,
     ) -> list[tuple[int, int, int]]:
         """:meth:`append_kv`, answering (partition, first offset, count) per partition.
 
         For callers that only need where the records went, not a position per record (the
         connector runtime): building a million position pairs costs more than it tells.
+        ``timestamps`` (one per record, None meaning now) as in :meth:`append_columns`.
         """
         _check_kv(keys, values)
-        spans = self._place(topic, RecordColumns(keys, values), None, partition, acks_fsync)
+        if timestamps is not None and len(timestamps) != len(keys):
+            msg = f"append_kv_spans got {len(keys)} keys but {len(timestamps)} timestamps."
+            raise ValueError(msg)
+        columns = RecordColumns(keys, values, None, timestamps)
+        spans = self._place(topic, columns, None, partition, acks_fsync)
         return [(p, base, count) for p, _, base, count in spans]
 
     def _place(

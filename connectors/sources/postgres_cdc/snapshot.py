@@ -15,12 +15,10 @@ replays the changes made meanwhile, so the final state is still exact.)
 
 from __future__ import annotations
 
-import gc
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from itertools import islice
 from typing import Any
 
 import psycopg
@@ -29,7 +27,8 @@ from psycopg import pq, sql
 from connectors.api import SourceRecord, Struct
 from connectors.sources.postgres_cdc.database import TableRef
 from connectors.sources.postgres_cdc.envelope import TableShape, source_block
-from connectors.sources.postgres_cdc.snapshot_rows import ChunkBuilder, compile_chunk_builder
+from connectors.sources.postgres_cdc.snapshot_columns import column_builder
+from connectors.sources.postgres_cdc.snapshot_rows import compile_chunk_builder
 
 
 @dataclass
@@ -159,26 +158,13 @@ def receive_copy(conn: psycopg.Connection[Any]) -> bytes:
     return b"".join(parts)
 
 
-def piece_size() -> int:
-    """Rows turned into records per :meth:`Snapshotter.next_chunk` call.
-
-    Small enough that a piece's objects (about 10 container objects per record, counting
-    the runtime's own per-record tuple) stay under the garbage collector's first-generation
-    threshold: a piece is converted, written and freed before any collection has to scan
-    it, and never reaches the older generations, whose full scans otherwise cost more than
-    building the records (measured: 0.35 s of GC per 300k rows with 256-row pieces, ~0 with
-    64). A larger threshold (or a disabled GC) allows larger pieces, with fewer polls.
-    """
-    threshold = gc.get_threshold()[0]
-    return min(4096, max(16, threshold // 12)) if threshold > 0 else 4096
-
-
 @dataclass
 class _Chunk:
     """A chunk read by COPY whose records are being built, piece by piece."""
 
     table: SnapshotTable
-    rows: Iterator[tuple[str | None, ...]]
+    fields: list[str | None]  # count * width COPY fields, row after row
+    width: int
     count: int
     nulls: bool
     last_chunk: bool
@@ -204,6 +190,7 @@ class Snapshotter:
         partition: dict[str, Any],
         resume_table: str | None = None,
         resume_key: list[str | None] | None = None,
+        batch_size: int = 2048,
     ) -> None:
         self.conn = conn
         self.prefix, self.db, self.lsn = prefix, db, lsn
@@ -213,7 +200,7 @@ class Snapshotter:
         self._builders: dict[str, dict[Any, Any]] = {}
         self._prefetched = False  # the next chunk's COPY is sent, its data not read yet
         self._chunk: _Chunk | None = None  # the chunk being turned into records
-        self.piece = piece_size()
+        self.piece = batch_size
         if resume_table is not None:
             names = [t.ref.full for t in tables]
             if resume_table in names:
@@ -258,34 +245,42 @@ class Snapshotter:
             cols, table.ref.ident(), where, order, sql.Literal(self.fetch_size + 1)
         )
 
-    def next_chunk(self) -> list[SourceRecord]:
+    def next_chunk(self) -> Sequence[SourceRecord]:
         """The next records (possibly none, for an empty table); [] also when done.
 
-        A COPY chunk is read whole but turned into records :func:`piece_size` rows at a
-        time, one piece per call: records handed on in small batches are gone before the
-        garbage collector scans them.
+        A COPY chunk is read whole and handed on :attr:`piece` rows at a time, as columnar
+        batches (:mod:`snapshot_columns`). The table's first and last rows carry snapshot
+        markers in their ``source`` block, so each of them goes alone, as a record.
         """
         chunk = self._chunk
         if chunk is None:
             if self.done:
                 return []
             chunk = self._chunk = self._read_chunk()
-        n = chunk.count - chunk.built
-        if chunk.count > 2 * self.piece:  # small chunks go whole: one poll per chunk, as before
-            n = min(self.piece, n)
-        rows = islice(chunk.rows, n) if n < chunk.count - chunk.built else chunk.rows
-        table = chunk.table
-        out = self._builder(table, chunk.nulls)(rows, chunk.now_us, chunk.plain,
-                                                self.partition, self.lsn)  # fmt: skip
-        first = 0 if chunk.built == 0 and chunk.first_in_table else -1
-        chunk.built += n
-        last = n - 1 if chunk.built == chunk.count and chunk.last_chunk else -2
-        for i in {first, last}:
-            if 0 <= i < n:
-                self._mark(out[i], table, chunk, i == first, i == last)
+        start = chunk.built
+        first = start == 0 and chunk.first_in_table
+        last_row = chunk.count - 1 if chunk.last_chunk else chunk.count
+        if first or start == last_row:
+            stop = start + 1
+            out: Sequence[SourceRecord] = self._marked(chunk, start, first, start == last_row)
+        else:
+            stop = min(start + self.piece, chunk.count, last_row)
+            build = self._builder(chunk.table, chunk.nulls, columns=True)
+            out = build(chunk.fields, chunk.width, start, stop, chunk.now_us, chunk.plain,
+                        self.partition, self.lsn)  # fmt: skip
+        chunk.built = stop
         self.progress.started = True
         if chunk.built >= chunk.count:
             self._chunk = None
+        return out
+
+    def _marked(self, chunk: _Chunk, row: int, first: bool, last: bool) -> list[SourceRecord]:
+        """The record of one row with its snapshot marker (a table's first or last row)."""
+        width = chunk.width
+        fields = [tuple(chunk.fields[row * width : (row + 1) * width])]
+        build = self._builder(chunk.table, chunk.nulls, columns=False)
+        out: list[SourceRecord] = build(fields, chunk.now_us, chunk.plain, self.partition, self.lsn)
+        self._mark(out[0], chunk.table, chunk, first, last)
         return out
 
     def _read_chunk(self) -> _Chunk:
@@ -312,7 +307,7 @@ class Snapshotter:
         now_us = time.time_ns() // 1000
         shape = table.shape
         chunk = _Chunk(
-            table, zip(*[iter(fields)] * width, strict=False), count, nulls, not more,
+            table, fields, width, count, nulls, not more,
             table.rows_done == 0, self.progress.table_index == len(self.progress.tables) - 1,
             now_us, source_block(self.prefix, self.db, shape.schema, shape.table, now_us,
                                  snapshot="true", lsn=self.lsn),
@@ -344,17 +339,19 @@ class Snapshotter:
         names = table.shape.names
         return [row[names.index(k)] for k in table.chunk_columns]
 
-    def _builder(self, table: SnapshotTable, nulls: bool) -> ChunkBuilder:
-        """The table's generated chunk builder (compiled once per table and row form)."""
+    def _builder(self, table: SnapshotTable, nulls: bool, *, columns: bool) -> Any:
+        """The table's columnar or record-by-record chunk builder (made once per kind)."""
         cache = self._builders.setdefault(table.ref.full, {})
-        builder = cache.get(nulls)
+        builder = cache.get((nulls, columns))
         if builder is None or cache.get("shape") is not table.shape:
-            cache.clear()
+            if cache.get("shape") is not table.shape:
+                cache.clear()
             cache["shape"] = table.shape
-            builder = compile_chunk_builder(
+            make = column_builder if columns else compile_chunk_builder
+            builder = make(
                 table.shape, table=table.ref.full, key_columns=table.chunk_columns, nulls=nulls
             )
-            cache[nulls] = builder
+            cache[(nulls, columns)] = builder
         return builder
 
     def _marker(self, first_in_table: bool, last_in_table: bool, last_table: bool) -> str:

@@ -37,7 +37,7 @@ def _guarded_code() -> Any:
 _GUARDED = _guarded_code()
 
 
-def _wrapped(conv: Any) -> Any:
+def guarded_inner(conv: Any) -> Any:
     """The converter inside a ``guarded`` wrapper, else None."""
     code = getattr(conv, "__code__", None)
     if code is None or code is not _GUARDED or "convert" not in code.co_freevars:
@@ -70,7 +70,7 @@ def _convert_lines(i: int, conv: Any, field: str, *, nulls: bool) -> list[str]:
         expr = field
     else:
         expr = f"{name}({field})"
-    if conv is not str and _wrapped(conv) is pg_types._zoned_timestamp:
+    if conv is not str and guarded_inner(conv) is pg_types._zoned_timestamp:
         lines = _zoned_inline(var, field, name)
         if nulls:
             head = [f"    if {field} is None:", f"        {var} = None", "    else:"]
@@ -161,4 +161,4 @@ def compile_chunk_builder(
     return builder
 
 
-__all__ = ["ChunkBuilder", "compile_chunk_builder"]
+__all__ = ["ChunkBuilder", "compile_chunk_builder", "guarded_inner"]

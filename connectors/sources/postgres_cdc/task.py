@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import psycopg
@@ -23,6 +23,7 @@ from connectors.api import (
     RecordMetadata,
     RetriableError,
     SourceRecord,
+    SourceRecordBatch,
     SourceTask,
 )
 from connectors.sources.postgres_cdc import database as db
@@ -79,7 +80,6 @@ class PostgresCdcTask(SourceTask):
         self.mapper = TypeMapper(self.catalog, self.cfg.modes)
         self.repl: ReplicationConnection | SlotFunctionReader | None = None
         self.snapshotter: Snapshotter | None = None
-        self._pending: list[SourceRecord] = []
         self.finished = False
         self._confirm_lsn = 0
         self._acked_since_commit = False
@@ -177,6 +177,7 @@ class PostgresCdcTask(SourceTask):
             partition=self.partition,
             resume_table=resume.get("snapshot_table") if resume else None,
             resume_key=resume.get("snapshot_key") if resume else None,
+            batch_size=self.cfg["max.batch.size"],
         )
 
     def _snapshot_table(self, ref: db.TableRef) -> SnapshotTable:
@@ -223,8 +224,8 @@ class PostgresCdcTask(SourceTask):
 
     # -- polling ---------------------------------------------------------------------------
 
-    def poll(self) -> list[SourceRecord] | None:
-        if self.snapshotter is not None or self._pending:
+    def poll(self) -> Sequence[SourceRecord] | None:
+        if self.snapshotter is not None:
             try:
                 return self._poll_snapshot()
             except (psycopg.OperationalError, psycopg.InterfaceError) as exc:
@@ -244,16 +245,11 @@ class PostgresCdcTask(SourceTask):
         self._failures = 0
         return records
 
-    def _poll_snapshot(self) -> list[SourceRecord]:
+    def _poll_snapshot(self) -> Sequence[SourceRecord]:
         """At most max.batch.size snapshot records per poll (a chunk may span several)."""
-        limit = self.cfg["max.batch.size"]
-        if self._pending:
-            out, self._pending = self._pending[:limit], self._pending[limit:]
-            return out
         snap = self.snapshotter
         assert snap is not None
-        records = snap.next_chunk()
-        records, self._pending = records[:limit], records[limit:]
+        records = snap.next_chunk()  # at most max.batch.size records, or a marked row
         if snap.done:
             snap.conn.commit()
             snap.conn.close()
@@ -395,6 +391,13 @@ class PostgresCdcTask(SourceTask):
         entry[0] -= 1
         if entry[0] <= 0:
             self.stream.tracker._pop()
+
+    def commit_batch(self, batch: SourceRecordBatch) -> None:
+        """A columnar batch was written (snapshot rows track no transaction; others do)."""
+        last = batch.source_offsets[-1] if len(batch) else None
+        if last is not None and last.get("lsn_commit") is not None:
+            super().commit_batch(batch)
+        self._acked_since_commit = True
 
     def commit(self) -> None:
         """Everything acked so far is fsynced now: the slot may move up to it."""

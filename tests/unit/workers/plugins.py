@@ -15,8 +15,12 @@ from connectors.api import (
     ConfigDef,
     ConfigType,
     Importance,
+    OffsetColumn,
     RecordMetadata,
+    Repeat,
     RetriableError,
+    Schema,
+    SchemaBuilder,
     SinkConnector,
     SinkRecord,
     SinkTask,
@@ -24,6 +28,7 @@ from connectors.api import (
     SourceRecord,
     SourceRecordBatch,
     SourceTask,
+    StructColumns,
     TopicPartition,
     Transformation,
 )
@@ -34,6 +39,7 @@ FLUSHED: dict[str, dict[TopicPartition, int]] = {}
 COMMITTED: dict[str, list[int]] = {}
 PUT_FAILURES: dict[str, int] = {}
 METADATA: dict[str, list[RecordMetadata | None]] = {}
+ACKED: dict[str, list[tuple[str, int]]] = {}
 OUTAGE: set[str] = set()
 """Names of sinks whose destination is "down": every put raises RetriableError."""
 POLL_FAILURES: dict[str, int] = {}
@@ -145,6 +151,51 @@ class ColumnsTask(_Counting):
             offsets.append({"n": n})
             self.next += 1
         return SourceRecordBatch(self.topic, None, values, {"source": self.name}, offsets)
+
+
+_KEY = SchemaBuilder.struct().name("k").field("id", Schema.INT64_SCHEMA).build()
+_ROW = SchemaBuilder.struct().name("v").field("id", Schema.INT64_SCHEMA).field(
+    "op", Schema.STRING_SCHEMA).build()  # fmt: skip
+
+
+class StructColumnsTask(_Counting):
+    """Keyed, timestamped StructColumns batches, acknowledged with ``commit_batch``.
+
+    With ``as.records=true`` it returns the records those batches stand for instead (the
+    reference for the log's contents); ``commit_record`` and ``commit_batch`` record in
+    ``ACKED[name]`` what was acknowledged, and how.
+    """
+
+    def poll(self) -> Sequence[SourceRecord]:
+        ids = list(range(self.next, min(self.count, self.next + self.batch)))
+        self.next += len(ids)
+        n = len(ids)
+        batch = SourceRecordBatch(
+            self.topic, _ROW, StructColumns(_ROW, {"id": ids, "op": Repeat("c")}, n),
+            {"source": self.name}, OffsetColumn({}, "n", ids),
+            key_schema=_KEY, keys=StructColumns(_KEY, {"id": ids}, n),
+            timestamps=[1_700_000_000_000 + i for i in ids],
+        )  # fmt: skip
+        return list(batch) if self.as_records else batch
+
+    def start(self, config: Mapping[str, str]) -> None:
+        super().start(config)
+        self.as_records = config.get("as.records") == "true"
+
+    def commit_record(self, record: SourceRecord, metadata: RecordMetadata | None) -> None:
+        with _lock:
+            ACKED.setdefault(self.name, []).append(("record", record.source_offset["n"]))
+
+    def commit_batch(self, batch: SourceRecordBatch) -> None:
+        with _lock:
+            ACKED.setdefault(self.name, []).append(("batch", len(batch)))
+
+
+class StructColumnsSource(CountingSource):
+    """:class:`CountingSource` whose task polls :class:`StructColumnsTask` batches."""
+
+    def task_class(self) -> type[SourceTask]:
+        return StructColumnsTask
 
 
 class ColumnsSource(CountingSource):
@@ -259,6 +310,7 @@ def registry() -> PluginRegistry:
     reg = PluginRegistry(entry_point_group=None)
     reg.register(CountingSource, "CountingSource")
     reg.register(ColumnsSource, "ColumnsSource")
+    reg.register(StructColumnsSource, "StructColumnsSource")
     reg.register(CollectingSink, "CollectingSink")
     reg.register(Explode, "Explode")
     return reg

@@ -113,3 +113,33 @@ def test_a_bad_message_read_as_columns_meets_the_error_operator(tmp_path: Path) 
         assert [v["n"] for v in plugins.values("snk-c6")] == list(range(5))
         dead = wait_for(lambda: herder.log.has_topic("rdlq") and _values(herder, "rdlq"))
         assert dead == [b"{not json"]
+
+
+def _records(herder: object, topic: str) -> list[tuple[object, ...]]:
+    log = herder.log  # type: ignore[attr-defined]
+    return [(r.key, r.value, r.timestamp) for b in log.partition(topic, 0).batches()
+            for r in b.records()]  # fmt: skip
+
+
+def test_keyed_struct_columns_write_what_their_records_write(tmp_path: Path) -> None:
+    """Keys, StructColumns values and timestamps go through as columns, acked per batch."""
+    json = {"key.converter": "org.apache.kafka.connect.json.JsonConverter",
+            "value.converter": "org.apache.kafka.connect.json.JsonConverter",
+            "value.converter.schemas.enable": "true",
+            "connector.class": "StructColumnsSource"}  # fmt: skip
+    with herder_on(tmp_path) as herder:
+        herder.put_connector_config("sc-cols", {**source("sc-cols", 40, batch="15"), **json},
+                                    allow_replace=False)  # fmt: skip
+        herder.put_connector_config(
+            "sc-rows", {**source("sc-rows", 40, batch="15"), **json, "as.records": "true"},
+            allow_replace=False,
+        )  # fmt: skip
+        wait_for(lambda: herder.offsets.get("sc-cols", {"source": "sc-cols"}) == {"n": 39})
+        wait_for(lambda: herder.offsets.get("sc-rows", {"source": "sc-rows"}) == {"n": 39})
+        got, expected = _records(herder, "sc-cols"), _records(herder, "sc-rows")
+    assert got == expected and len(got) == 40
+    assert orjson.loads(got[3][0] or b"") == {"id": 3}
+    assert orjson.loads(got[3][1] or b"")["payload"] == {"id": 3, "op": "c"}
+    assert got[3][2] == 1_700_000_000_003
+    assert plugins.ACKED["sc-cols"] == [("batch", 15), ("batch", 15), ("batch", 10)]
+    assert plugins.ACKED["sc-rows"] == [("record", n) for n in range(40)]

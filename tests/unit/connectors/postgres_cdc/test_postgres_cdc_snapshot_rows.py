@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import time
 from typing import Any
 
@@ -12,7 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from connectors.api import SourceRecord
+from connectors.api import SourceRecord, SourceRecordBatch
+from connectors.converters.json import JsonConverter
 from connectors.sources.postgres_cdc.database import TableRef
 from connectors.sources.postgres_cdc.envelope import (
     ColumnInfo,
@@ -26,9 +26,9 @@ from connectors.sources.postgres_cdc.snapshot import (
     SnapshotTable,
     Snapshotter,
     parse_copy_text,
-    piece_size,
     split_copy_text,
 )
+from connectors.sources.postgres_cdc.snapshot_columns import convert_column
 from connectors.sources.postgres_cdc.snapshot_rows import compile_chunk_builder
 from connectors.sources.postgres_cdc.types import Catalog, Modes, PgType, TypeMapper
 from connectors.sources.postgres_cdc.types import _zoned_timestamp as zoned
@@ -143,10 +143,9 @@ def check(shape: TableShape, chunk_columns: list[str], text: str) -> None:
         ours._chunk = ours._chunk_of(table, data)
         got: list[SourceRecord] = []
         ours.piece = piece
-        size = ours._chunk.count
         while ours._chunk is not None:
             part = ours.next_chunk()
-            assert 0 < len(part) <= (piece if size > 2 * piece else size)
+            assert 0 < len(part) <= piece
             got += part
         now_us = got[0].value.get("ts_us")
         same_records(got, reference_records(ref, ref_table, rows, now_us, last_chunk))
@@ -222,13 +221,43 @@ def test_inline_zoned_timestamp_edge_forms() -> None:
     assert [r.value.get("after").get("t") for r in records] == [zoned(t) for t in texts]
 
 
-def test_piece_size_follows_the_gc_threshold() -> None:
-    before = gc.get_threshold()
-    try:
-        assert piece_size() == min(4096, max(16, before[0] // 12))
-        gc.set_threshold(50_000, *before[1:])
-        assert piece_size() == 4096
-        gc.set_threshold(100, *before[1:])
-        assert piece_size() == 16
-    finally:
-        gc.set_threshold(*before)
+def test_timestamptz_columns_convert_as_the_converter_does() -> None:
+    texts = [
+        "2026-11-21 05:23:12.+00", "2026-11-21 05:23:12.120+00", "2026-11-21 05:23:12.000+00",
+        "2026-11-21 05:23:12+00", "2026-11-21 05:23:12.1+00", "2026-11-21 05:23:10+00",
+        "2026-11-21 05:23:12.123456+00", "0001-01-01 00:00:00+00", "2026-11-21 05:23:12.5+00",
+    ]  # fmt: skip
+    odd = ["2026-01-01 00:00:00.5+05:30", "2000-01-01 00:00:00+00 BC", "infinity",
+           "12345-01-01 00:00:00+00", "2026-11-21 05:23:12. 1+00"]  # fmt: skip
+    shape = shape_of([("id", "int8", True, 1), ("t", "timestamptz", False, 0)])
+    conv = shape.converters[1]
+    plain = [t for t in texts if t != "2026-11-21 05:23:12.+00"]
+    assert convert_column(conv, plain, nulls=False) == [zoned(t) for t in plain]
+    for bad in [*odd, "2026-11-21 05:23:12.+00"]:  # any value off the common form: one by one
+        column = [*plain, bad]
+        assert convert_column(conv, column, nulls=False) == [conv(t) for t in column]
+
+
+@pytest.mark.parametrize("text", [ROWS, NULLS, ESCAPED], ids=["plain", "nulls", "escapes"])
+def test_columnar_batches_encode_as_their_records_do(text: str) -> None:
+    shape = shape_of(COLS)
+    table = SnapshotTable(TableRef(1, "public", "t"), shape, ["id"])
+    snap = snapshotter(table, started=True, last_table=False)
+    snap.fetch_size = 100
+    snap._chunk = snap._chunk_of(table, text.encode())
+    values, keys = JsonConverter(), JsonConverter()
+    values.configure({"schemas.enable": "true"})
+    keys.configure({"schemas.enable": "false"}, is_key=True)
+    batches = 0
+    while snap._chunk is not None:
+        part = snap.next_chunk()
+        if isinstance(part, SourceRecordBatch):  # all rows but the marked first and last
+            batches += 1
+            records = list(part)
+            assert values.from_connect_batch("t", part.value_schema, part.values) == [
+                values.from_connect_data("t", r.value_schema, r.value) for r in records
+            ]
+            assert keys.from_connect_batch("t", part.key_schema, part.keys) == [
+                keys.from_connect_data("t", r.key_schema, r.key) for r in records
+            ]
+    assert batches == 1
