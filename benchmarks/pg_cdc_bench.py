@@ -45,6 +45,10 @@ from tests.support.sdk_harness import HarnessSourceTaskContext, MemoryOffsetStor
 from workers.batching import batch_limit, batch_ranges
 from workers.source_task import consume, metadata
 
+#: configs of the topics the pipeline creates (``--compression`` sets compression.type, as a
+#: connector's ``topic.creation.default.compression.type`` does)
+TOPIC_CONFIGS: dict[str, str] = {}
+
 
 def progress(msg: str) -> None:
     print(f"[pg-cdc-bench] {msg}", file=sys.stderr, flush=True)
@@ -123,7 +127,7 @@ class Pipeline:
     def _topic(self, topic: str) -> None:
         if topic not in self.topics:
             if not self.log.has_topic(topic):
-                self.log.create_topic(topic, 1)
+                self.log.create_topic(topic, 1, TOPIC_CONFIGS)
             self.topics.add(topic)
             self.limits[topic] = batch_limit(self.log, topic)
 
@@ -179,7 +183,9 @@ def sql(dsn: str, *statements: str) -> list[tuple[Any, ...]]:
     return rows
 
 
-def streaming(server: PostgresServer, rows: int, converter: str, work: Path) -> dict[str, Any]:
+def streaming(
+    server: PostgresServer, rows: int, converter: str, work: Path, transport: str
+) -> dict[str, Any]:
     dsn = server.dsn
     sql(dsn, "CREATE TABLE s (id int PRIMARY KEY, v int NOT NULL, note text)",
         "CREATE PUBLICATION bench_s FOR TABLE s",
@@ -187,7 +193,7 @@ def streaming(server: PostgresServer, rows: int, converter: str, work: Path) -> 
         "SELECT pg_create_logical_replication_slot('raw_recv', 'pgoutput')")  # fmt: skip
     task = start_task(server, "postgres", **{
         "snapshot.mode": "no_data", "slot.name": "bench_s", "publication.name": "bench_s",
-        "publication.autocreate.mode": "disabled"})  # fmt: skip
+        "publication.autocreate.mode": "disabled", "replication.transport": transport})  # fmt: skip
     progress(f"workload: 1 transaction of {rows} inserts, then {rows} single-row updates")
     sql(dsn, f"INSERT INTO s SELECT g, 0, 'note ' || g FROM generate_series(1, {rows}) g")
     sql(dsn, f"DO $$ BEGIN FOR i IN 1..{rows} LOOP UPDATE s SET v = v + 1 WHERE id = i; "
@@ -284,7 +290,10 @@ def _pgbench() -> str:
     return found
 
 
-def _snapshot_child(port: int, rows: int, converter: str, work: str, queue: Any) -> None:
+def _snapshot_child(
+    port: int, rows: int, converter: str, work: str, queue: Any, topic_configs: dict[str, str]
+) -> None:
+    TOPIC_CONFIGS.update(topic_configs)
     tune_process()  # what `hub up` does at startup
     server = PostgresServer(root=Path(work), port=port)
     task = start_task(server, "postgres", **{
@@ -322,7 +331,7 @@ def snapshot(server: PostgresServer, rows: int, converter: str, work: Path) -> d
     ctx = multiprocessing.get_context("spawn")
     queue = ctx.Queue()
     child = ctx.Process(
-        target=_snapshot_child, args=(server.port, rows, converter, str(work), queue)
+        target=_snapshot_child, args=(server.port, rows, converter, str(work), queue, TOPIC_CONFIGS)
     )
     child.start()
     result = queue.get(timeout=1200)
@@ -346,19 +355,26 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--converter", choices=("json", "none"), default="json",
                         help="json: JsonConverter(schemas.enable=false) like a pipeline; "
                         "none: measure the connector alone")  # fmt: skip
+    parser.add_argument("--compression", choices=("none", "lz4", "snappy", "zstd", "gzip"),
+                        default="none", help="compression.type of the topics written")  # fmt: skip
+    parser.add_argument("--transport", choices=("streaming", "slot_functions"),
+                        default="streaming", help="replication.transport")  # fmt: skip
     parser.add_argument(
         "--skip", action="append", default=[], choices=("stream", "latency", "snapshot")
     )
     parser.add_argument("--json", help="write the figures here")
     args = parser.parse_args(argv)
     tune_process()  # the streaming phase's pipeline runs in this process: as `hub up` does
-    results: dict[str, Any] = {"converter": args.converter}
+    results: dict[str, Any] = {"converter": args.converter, "transport": args.transport,
+                               "compression": args.compression}  # fmt: skip
+    TOPIC_CONFIGS["compression.type"] = args.compression
     work = Path(tempfile.mkdtemp(prefix="pg-cdc-bench-"))
     try:
         conf = {"max_wal_size": "4GB", "checkpoint_timeout": "30min", "synchronous_commit": "on"}
         with running_postgres(conf) as server:
             if "stream" not in args.skip:
-                results["streaming"] = streaming(server, args.stream_rows, args.converter, work)
+                results["streaming"] = streaming(server, args.stream_rows, args.converter, work,
+                                                 args.transport)  # fmt: skip
             if "latency" not in args.skip:
                 results["latency"] = latency(server, args.latency_rate, args.latency_seconds,
                                              args.converter, work)  # fmt: skip

@@ -38,6 +38,8 @@ from connectors.plugins import (
     chain_config_def,
     converter_from_config,
 )
+from hub.core_log import InvalidConfigurationError
+from hub.core_log.configs import validate_configs
 
 COMMON, TRANSFORMS, PREDICATES, ERRORS = "Common", "Transforms", "Predicates", "Error Handling"
 DEFAULT_KEY_CONVERTER = "org.apache.kafka.connect.json.JsonConverter"
@@ -280,6 +282,32 @@ def _source() -> ConfigDef:
     return d
 
 
+#: KIP-158: ``topic.creation.default.<topic config>`` sets that config on the topics a source
+#: connector creates (partitions is a framework key; replication.factor means nothing here)
+TOPIC_CREATION_PREFIX = "topic.creation.default."
+_NOT_TOPIC_CONFIGS = ("partitions", "replication.factor")
+
+
+def topic_creation_configs(config: Mapping[str, Any]) -> dict[str, str]:
+    """The topic configs a source connector sets on the topics it creates."""
+    size = len(TOPIC_CREATION_PREFIX)
+    return {
+        key[size:]: str(value)
+        for key, value in config.items()
+        if key.startswith(TOPIC_CREATION_PREFIX) and key[size:] not in _NOT_TOPIC_CONFIGS
+    }
+
+
+def _validate_topic_creation(config: Mapping[str, Any]) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    for name, value in topic_creation_configs(config).items():
+        try:
+            validate_configs({name: value})
+        except InvalidConfigurationError as exc:
+            errors[TOPIC_CREATION_PREFIX + name] = [str(exc)]
+    return errors
+
+
 BASE_DEF = _common().merge(_errors())
 SINK_DEF = BASE_DEF.merge(_sink())
 SOURCE_DEF = BASE_DEF.merge(_source())
@@ -342,6 +370,8 @@ def validate_config(registry: PluginRegistry, config: Mapping[str, Any]) -> Vali
     result.add_errors(config, {k: v for k, v in chain_errors.items() if k not in already})
     if is_sink:
         result.add_errors(config, _validate_topics(config))
+    else:
+        result.add_errors(config, _validate_topic_creation(config))
     return result
 
 

@@ -83,6 +83,7 @@ class WorkerSourceTask(WorkerTask):
         log: Log,
         offsets: OffsetStore,
         topic_partitions: int,
+        topic_configs: dict[str, str] | None = None,
         reporters: list[Any],
         on_topic: Callable[[str], None],
     ) -> None:
@@ -90,6 +91,7 @@ class WorkerSourceTask(WorkerTask):
         self.log = log
         self.offsets = offsets
         self.topic_partitions = topic_partitions
+        self.topic_configs = topic_configs or {}
         self.on_topic = on_topic
         self.operator = RetryWithToleranceOperator(
             setup.errors,
@@ -322,7 +324,7 @@ class WorkerSourceTask(WorkerTask):
     def _append(self, topic: str, outgoing: _Outgoing) -> int:
         if topic not in self._known_topics:
             if not self.log.has_topic(topic):
-                self.log.create_topic(topic, self.topic_partitions)
+                self.log.create_topic(topic, self.topic_partitions, self.topic_configs)
             self._known_topics.add(topic)
             self._mark_topic(topic)
             self._limits[topic] = batch_limit(self.log, topic)

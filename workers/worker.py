@@ -24,7 +24,7 @@ from connectors.api import (
 from connectors.plugins import PluginRegistry
 from hub.core_log import GroupOffsets, Log
 from workers.config_providers import ConfigProviders, reverse_transform
-from workers.connector_config import framework_def
+from workers.connector_config import framework_def, topic_creation_configs
 from workers.dlq import DeadLetterQueueReporter
 from workers.errors import ErrorSettings
 from workers.metrics import ConnectMetrics
@@ -192,6 +192,7 @@ class Worker:
                 log=self.log,
                 offsets=self.offsets,
                 topic_partitions=int(parsed["topic.creation.default.partitions"]),
+                topic_configs=topic_creation_configs(cfg),
                 reporters=reporters,
                 on_topic=lambda t: self.on_topic(task_id.connector, t, task_id.task),
             )

@@ -14,7 +14,12 @@ schema registry build on it. Submodules:
 * :mod:`~connectors.api.errors` - the exception tree (retriable vs terminal)
 """
 
-from connectors.api.batches import OffsetColumn, SinkRecordBatch, SourceRecordBatch
+from connectors.api.batches import (
+    OffsetColumn,
+    OffsetColumns,
+    SinkRecordBatch,
+    SourceRecordBatch,
+)
 from connectors.api.columns import Repeat, StructColumns
 from connectors.api.config import (
     NO_DEFAULT,
@@ -124,6 +129,7 @@ __all__ = [
     "Importance",
     "NonEmptyString",
     "OffsetColumn",
+    "OffsetColumns",
     "OffsetStorageReader",
     "Password",
     "PluginNotFoundError",

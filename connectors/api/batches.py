@@ -59,6 +59,47 @@ class OffsetColumn(Sequence[dict[str, Any]]):
         return map(self._at, self.positions)
 
 
+class OffsetColumns(Sequence[dict[str, Any]]):
+    """Source offsets that differ in several fields: ``{**template, name: columns[name][i]}``.
+
+    :class:`OffsetColumn` for offsets with more than one varying field (a change event's
+    LSN, transaction id and commit LSN). Indexing builds a fresh dict each time, with the
+    template's keys first, in order, then the columns' in theirs.
+    """
+
+    __slots__ = ("columns", "template")
+
+    def __init__(self, template: dict[str, Any], columns: dict[str, Sequence[Any]]) -> None:
+        lengths = {len(c) for c in columns.values()}
+        if len(lengths) > 1:
+            msg = f"Offset columns of different lengths: {sorted(lengths)}."
+            raise ValueError(msg)
+        self.template = template
+        self.columns = columns
+
+    def __len__(self) -> int:
+        return len(next(iter(self.columns.values()), ()))
+
+    @overload
+    def __getitem__(self, index: int) -> dict[str, Any]: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[dict[str, Any]]: ...
+    def __getitem__(self, index: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
+        if isinstance(index, slice):
+            return list(self)[index]
+        offset = self.template.copy()
+        for name, column in self.columns.items():
+            offset[name] = column[index]
+        return offset
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        names, template = tuple(self.columns), self.template
+        for row in zip(*self.columns.values(), strict=True):
+            offset = template.copy()
+            offset.update(zip(names, row, strict=True))
+            yield offset
+
+
 class _BuiltOnDemand(Sequence[R]):
     """The ``Sequence`` side of a batch: its records, built on first use and kept."""
 

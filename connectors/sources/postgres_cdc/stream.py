@@ -12,8 +12,8 @@ from __future__ import annotations
 import logging
 import struct
 import time
-from collections import deque
-from collections.abc import Callable
+from collections import Counter, deque
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,10 +37,7 @@ from connectors.sources.postgres_cdc.pgoutput import (
     pg_ts_to_unix_us,
 )
 from connectors.sources.postgres_cdc.replication import XLogData
-from connectors.sources.postgres_cdc.stream_codegen import (
-    EventBuilder,
-    compile_event_builder,
-)
+from connectors.sources.postgres_cdc.stream_columns import ChangeRun, RowReaders
 
 log = logging.getLogger(__name__)
 #: fields of an XLogData message as received: header, then the pgoutput payload at byte 25
@@ -86,6 +83,15 @@ class DurabilityTracker:
             entry[0] -= 1
             if entry[0] <= 0:
                 self._pop()
+
+    def acked_many(self, commit_lsns: Sequence[int]) -> None:
+        """:meth:`acked` for a record of each transaction commit LSN (of non-heartbeats)."""
+        entries = self._entries
+        for lsn, count in Counter(commit_lsns).items():
+            entry = entries.get((lsn, False))
+            if entry is not None:
+                entry[0] -= count
+        self._pop()
 
     def _pop(self) -> None:
         order = self._order
@@ -171,7 +177,7 @@ class ChangeStream:
         self.on_change: Callable[[str, str, Struct | None], None] | None = None
         self.messages_topic = f"{settings.prefix}.message"
         self._templates: dict[str, dict[str, Any]] = {}
-        self._builders: dict[int, EventBuilder] = {}
+        self._readers = RowReaders()
         #: "Processed at" time of events (envelope ts_*), refreshed by the task per poll.
         self.now_us = time.time_ns() // 1000
 
@@ -222,22 +228,28 @@ class ChangeStream:
     def _relation(self, msg: Message, x: XLogData) -> list[SourceRecord]:
         shape = self.shape_for(msg)
         self.relations[msg["relid"]] = shape
-        self._builders.pop(msg["relid"], None)
+        self._readers.forget(msg["relid"])
         if shape is not None and not self.s.transaction_topic:
-            self._builders[msg["relid"]] = compile_event_builder(shape, self.s)
+            self._readers.learn(msg["relid"], shape)
         return []
 
     def handle_wire(self, messages: list[bytes]) -> list[SourceRecord]:
-        """Records for XLogData messages as received (see ``ReplicationConnection.read_wire``).
+        """Records for XLogData messages as received: :meth:`wire_pieces`' records, in order."""
+        return [record for piece in self.wire_pieces(messages) for record in piece]
 
-        The same records as :meth:`handle` on each message, in order. Inserts and updates
-        without an old tuple (the bulk of most streams) go through their table's compiled
-        builder; Begin and Commit are decoded inline; everything else, and any message not in
-        its common form, goes through :meth:`handle`.
+    def wire_pieces(self, messages: list[bytes]) -> list[Sequence[SourceRecord]]:
+        """The records for XLogData messages as received (``ReplicationConnection.read_wire``).
+
+        The same records as :meth:`handle` on each message, in order, in pieces: runs of
+        inserts and updates of one table without an old tuple (the bulk of most streams) are
+        read by the table's compiled row reader into a :class:`ChangeRun` and handed on as
+        one columnar batch; Begin and Commit are decoded inline; everything else, and any
+        message not in its common form, goes through :meth:`handle` into a list of records.
         """
-        out: list[SourceRecord] = []
-        append = out.append
-        builders = self._builders
+        pieces: list[Sequence[SourceRecord]] = []
+        records: list[SourceRecord] = []  # the pending list piece (never beside a run)
+        run: ChangeRun | None = None
+        readers = self._readers
         tx = self.tx
         now_us = self.now_us
         fast_c = fast_u = self.on_change is None and not self.s.transaction_topic
@@ -254,20 +266,27 @@ class ChangeStream:
             for msg in messages:
                 tag = msg[25]
                 if tag == 0x49 or tag == 0x55:  # Insert, Update
-                    build = builders.get(relid_at(msg, 26)[0])
+                    relid = relid_at(msg, 26)[0]
+                    read = readers.get(relid)
                     if (
-                        build is not None
+                        read is not None
                         and tx is not None
                         and tx.fresh
                         and (fast_c if tag == 0x49 else fast_u)
+                        and (row := read(msg)) is not None
                     ):
                         index = tx.index + 1
-                        record = build(msg, tx, index, now_us, "c" if tag == 0x49 else "u")
-                        if record is not None:
-                            tx.index = index
-                            tx.entry[0] += 1
-                            append(record)
-                            continue
+                        tx.index = index
+                        tx.entry[0] += 1
+                        if run is None or run.relid != relid:
+                            if run is not None:
+                                pieces.append(run.batch(self.s, now_us))
+                            elif records:
+                                pieces.append(records)
+                                records = []
+                            run = ChangeRun(relid, readers.shapes[relid])
+                        run.append((row, tx, index, "c" if tag == 0x49 else "u"))
+                        continue
                 elif tag == 0x42 and len(msg) == 46:  # Begin
                     final_lsn, commit_ts, xid = begin(msg, 26)
                     tx = self._open(xid, final_lsn, commit_ts + PG_EPOCH_OFFSET_US)
@@ -281,12 +300,19 @@ class ChangeStream:
                         pop()
                         tx = None
                     continue
+                if run is not None:  # a Relation may change the table's shape: end the run
+                    pieces.append(run.batch(self.s, now_us))
+                    run = None
                 wal_start, wal_end = _HEADER_AT.unpack_from(msg, 1)
-                out.extend(self.handle(XLogData(wal_start, wal_end, msg[25:])))
+                records.extend(self.handle(XLogData(wal_start, wal_end, msg[25:])))
                 tx = self.tx
         finally:
             self.sync_position()
-        return out
+        if run is not None:
+            pieces.append(run.batch(self.s, now_us))
+        elif records:
+            pieces.append(records)
+        return pieces
 
     def _offset(self, tx: _Tx, lsn: int) -> dict[str, Any]:
         return {"lsn": lsn, "lsn_proc": lsn, "lsn_commit": tx.final_lsn, "txId": tx.xid,

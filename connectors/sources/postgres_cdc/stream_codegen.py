@@ -1,19 +1,18 @@
-"""Per-table generated code that turns a streamed Insert/Update message into its record.
+"""Per-table generated code that reads a streamed Insert/Update message as a row tuple.
 
 Why generated: the generic path decodes a message into a :class:`~.pgoutput.Message` and a
-list of column texts, converts them through per-column tables (:meth:`TableShape.value`,
-``key_of``), then builds the source block, the envelope and the record with helpers. Each
-step is cheap, but together they cost several times the work they select, per event. One
+list of column texts, then converts them through per-column tables (:meth:`TableShape.value`).
+Each step is cheap, but together they cost several times the work they select, per event. One
 straight-line function per table, compiled when its Relation message arrives, reads the
-column values straight from the message bytes and builds the same Structs, offset and
-record with every per-table constant (schemas, names, topic, source fields) bound once.
+column values straight from the message bytes with every per-table constant bound once; the
+rows are then turned into columnar batches (:mod:`stream_columns`).
 
 The results are exactly those of the generic path: each column goes through the shape's own
 converter, except where the converter is known (``int``, ``str``, the float and boolean
 parsers), where the same value is computed inline. A message in any other form than the
 common one (an old tuple, binary values, another column count) makes the function return
-None before any side effect, and the caller takes the generic path. Column and table names
-appear in the generated source only as ``repr()`` literals, never as code.
+None, and the caller takes the generic path. Column names never appear in the generated
+source: values are read by position.
 """
 
 from __future__ import annotations
@@ -22,15 +21,14 @@ import struct
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from connectors.api import SourceRecord, Struct
 from connectors.sources.postgres_cdc import types as pg_types
-from connectors.sources.postgres_cdc.envelope import SOURCE_SCHEMA, TableShape, source_block
+from connectors.sources.postgres_cdc.envelope import TableShape
 
 if TYPE_CHECKING:
-    from connectors.sources.postgres_cdc.stream import StreamSettings, _Tx
+    pass
 
-#: (message as received, transaction, event index in it, now in us, op) -> record or None
-EventBuilder = Callable[[bytes, "_Tx", int, int, str], SourceRecord | None]
+#: (message as received) -> (lsn, kept column values...) or None
+RowReader = Callable[[bytes], tuple[Any, ...] | None]
 
 _I32 = struct.Struct(">i").unpack_from
 _I64 = struct.Struct(">q").unpack_from
@@ -71,25 +69,15 @@ def _column_lines(i: int, kept: bool, conv: Any) -> list[str]:
     return lines
 
 
-def compile_event_builder(shape: TableShape, settings: StreamSettings) -> EventBuilder:
-    """The function building the change record of an Insert/Update of ``shape``'s table.
+def _tuple_lines(shape: TableShape, signature: str, ns: dict[str, Any]) -> list[str]:
+    """A function's head reading a message's new tuple into ``v<i>`` (or returning None).
 
-    It takes the XLogData message as received ('w', 24-byte header, pgoutput payload at
-    byte 25) and returns None unless the payload is a new tuple alone ('N') with text or
-    null/unchanged values, one per column of the shape.
+    Binds each kept column's converter (``c<i>``) and TOAST placeholder (``ph<i>``) in
+    ``ns``; the message must be a new tuple alone ('N') with one value per column.
     """
-    ns: dict[str, Any] = {
-        "new": object.__new__, "Struct": Struct, "SourceRecord": SourceRecord, "I32": _I32,
-        "I64": _I64, "VS": shape.value_schema, "KS": shape.key_schema,
-        "ES": shape.envelope_schema, "SS": SOURCE_SCHEMA, "PARTITION": settings.partition,
-        # the source block of every event of the table, in field order (the rest is set
-        # per event); built by the same function as the generic path's
-        "SOURCE": source_block(settings.prefix, settings.db, shape.schema, shape.table, 0,
-                               txId=0, lsn=0, sequence="")._values,
-    }  # fmt: skip
     count = len(shape.names)
     body = [
-        "def build(msg, tx, index, now_us, op):",
+        signature,
         f"    if len(msg) < 33 or msg[30] != 78 or msg[31] != {count >> 8} "
         f"or msg[32] != {count & 0xFF}:",
         "        return None",
@@ -101,60 +89,26 @@ def compile_event_builder(shape: TableShape, settings: StreamSettings) -> EventB
             ns[f"c{i}"] = conv
             ns[f"ph{i}"] = shape.placeholders[i]
         body += _column_lines(i, i in kept, conv)
-    names = shape.names
-    value_items = ", ".join(f"{names[i]!r}: v{i}" for i in shape.kept)
-    key_items = ", ".join(f"{names[i]!r}: v{i}" for i in shape.key_idx)
-    body += [
-        "    if p != len(msg):",
-        "        return None",
-        "    lsn = I64(msg, 1)[0]",
-        "    final_lsn = tx.final_lsn",
-        "    xid = tx.xid",
-        "    ts_us = tx.ts_us",
-        "    ts_ms = ts_us // 1000",
-        "    after = new(Struct)",
-        "    after.schema = VS",
-        f"    after._values = {{{value_items}}}",
-    ]
-    if shape.key_schema is not None:
-        body += ["    key = new(Struct)", "    key.schema = KS"]
-        body += [f"    key._values = {{{key_items}}}"]
-    else:
-        body += ["    key = None"]
-    body += [
-        "    source = new(Struct)",
-        "    source.schema = SS",
-        "    source._values = src = SOURCE.copy()",  # a copy + 6 stores beat a 14-key display
-        "    src['ts_ms'] = ts_ms",
-        "    src['sequence'] = f'[\"{final_lsn}\",\"{lsn}\"]'",
-        "    src['ts_us'] = ts_us",
-        "    src['ts_ns'] = ts_us * 1000",
-        "    src['txId'] = xid",
-        "    src['lsn'] = lsn",
-        "    value = new(Struct)",
-        "    value.schema = ES",
-        "    value._values = {'before': None, 'after': after, 'source': source, "
-        "'transaction': None, 'op': op, 'ts_ms': now_us // 1000, 'ts_us': now_us, "
-        "'ts_ns': now_us * 1000}",
-        "    r = new(SourceRecord)",
-        f"    r.topic = {shape.topic!r}",
-        "    r.kafka_partition = None",
-        "    r.key_schema = KS",
-        "    r.key = key",
-        "    r.value_schema = ES",
-        "    r.value = value",
-        "    r.timestamp = ts_ms",
-        "    r._headers = None",
-        "    r.source_partition = PARTITION",
-        "    r.source_offset = {'lsn': lsn, 'lsn_proc': lsn, 'lsn_commit': final_lsn, "
-        "'txId': xid, 'ts_usec': ts_us, 'events': index}",
-        "    return r",
-    ]
-    source = "\n".join(body) + "\n"
+    return [*body, "    if p != len(msg):", "        return None"]
+
+
+def _compiled(source_lines: list[str], name: str, ns: dict[str, Any]) -> Any:
     # names are only repr() literals in the source: no column or table name can become code
-    exec(compile(source, f"<stream events of {shape.topic}>", "exec"), ns)
-    builder: EventBuilder = ns["build"]
-    return builder
+    exec(compile("\n".join(source_lines) + "\n", name, "exec"), ns)
+    return ns[source_lines[0][4 : source_lines[0].index("(")]]
 
 
-__all__ = ["EventBuilder", "compile_event_builder"]
+def compile_row_reader(shape: TableShape) -> RowReader:
+    """The function reading an Insert/Update of ``shape``'s table as a row tuple.
+
+    ``(lsn, value of each kept column...)``: exactly the values the generic path's record
+    holds (``TableShape.value``), or None for a message in any other form.
+    """
+    ns: dict[str, Any] = {"I32": _I32, "I64": _I64}
+    body = _tuple_lines(shape, "def read(msg):", ns)
+    body.append(f"    return (I64(msg, 1)[0], {''.join(f'v{i}, ' for i in shape.kept)})")
+    reader: RowReader = _compiled(body, f"<stream rows of {shape.topic}>", ns)
+    return reader
+
+
+__all__ = ["RowReader", "compile_row_reader"]

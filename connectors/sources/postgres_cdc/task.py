@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import deque
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -20,6 +21,7 @@ from psycopg import sql
 
 from connectors.api import (
     ConnectError,
+    OffsetColumns,
     RecordMetadata,
     RetriableError,
     SourceRecord,
@@ -41,18 +43,15 @@ from connectors.sources.postgres_cdc.stream import (
     StreamSettings,
     track_key,
 )
+from connectors.sources.postgres_cdc.stream_columns import last_offset, merge_pieces
 from connectors.sources.postgres_cdc.types import Catalog, TypeMapper
 
 log = logging.getLogger(__name__)
 _NETWORK_ERRORS = (ReplicationError, psycopg.OperationalError, psycopg.InterfaceError, OSError)
-#: At most this many streamed records per poll (fewer when max.batch.size is smaller).
-#: Why not max.batch.size: small batches are converted, appended and dropped while their
-#: objects are still young and in the CPU caches; a 4096-record batch outlives the cycle
-#: collector's young generations and is scanned again by the old ones. Measured on a
-#: poll -> JsonConverter -> log pipeline: 256 records per poll ~20% less CPU per event
-#: than 4096 (128 and 512 in between). Polling more often costs nothing else: the stream
-#: is read from the socket buffer either way.
-STREAM_POLL_RECORDS = 256
+#: At most this many streamed messages read per poll (fewer when max.batch.size is smaller):
+#: runs of changes become columnar batches, whose fixed per-batch costs (formats, schema
+#: lookups, one log append) are then spread over many events.
+STREAM_POLL_RECORDS = 4096
 
 
 def snapshot_needed(mode: str, offset: Mapping[str, Any] | None, slot_exists: bool) -> bool:
@@ -80,6 +79,8 @@ class PostgresCdcTask(SourceTask):
         self.mapper = TypeMapper(self.catalog, self.cfg.modes)
         self.repl: ReplicationConnection | SlotFunctionReader | None = None
         self.snapshotter: Snapshotter | None = None
+        #: what one poll read beyond the piece it returned: batches and record lists, in order
+        self._ready: deque[Sequence[SourceRecord]] = deque()
         self.finished = False
         self._confirm_lsn = 0
         self._acked_since_commit = False
@@ -259,14 +260,16 @@ class PostgresCdcTask(SourceTask):
                 self.finished = True
         return records
 
-    def _poll_stream(self) -> list[SourceRecord]:
+    def _poll_stream(self) -> Sequence[SourceRecord]:
+        if self._ready:  # a batch read by an earlier poll
+            return self._ready.popleft()
         if time.monotonic() < self._retry_at:
             time.sleep(min(0.1, self._retry_at - time.monotonic()))
             return []
         repl = self.repl or self._start_stream()
         if self._confirm_lsn:
             repl.confirm(self._confirm_lsn)
-        out: list[SourceRecord] = self.incremental.poll_chunk()
+        pieces: list[Sequence[SourceRecord]] = [self.incremental.poll_chunk()]
         limit = min(self.cfg["max.batch.size"], STREAM_POLL_RECORDS)
         timeout = self.cfg["poll.interval.ms"] / 1000
         handle = self.stream.handle
@@ -274,27 +277,32 @@ class PostgresCdcTask(SourceTask):
         signals = self.incremental.signal is not None or self.incremental.state is not None
         filtered = self.incremental.filter
         repl.idle = self._idle()
-        while len(out) < limit:
+        count = 0
+        while count < limit:
             if signals:  # message by message: the incremental snapshot watches each one
-                batch = repl.read_many(timeout, limit - len(out))
-                for data in batch:
-                    out.extend(filtered(handle(data)))
+                batch = repl.read_many(timeout, limit - count)
+                records = [r for data in batch for r in filtered(handle(data))]
+                pieces.append(records)
+                count += len(records)
                 received = len(batch)
             else:
-                wire = repl.read_wire(timeout, limit - len(out))
-                out.extend(self.stream.handle_wire(wire))
+                wire = repl.read_wire(timeout, limit - count)
+                new = self.stream.wire_pieces(wire)
+                pieces += new
+                count += sum(map(len, new))
                 received = len(wire)
             if not received:
                 break
             timeout = 0.0
         repl.send_status()
-        if out:
-            self._events += len(out)
-            last_ts = out[-1].source_offset.get("ts_usec") if out[-1].source_offset else None
+        if count:
+            self._events += count
+            last_ts = last_offset(pieces).get("ts_usec")
             if last_ts:
                 self._behind_ms = max(0, int(time.time() * 1000) - int(last_ts) // 1000)
-        out.extend(self._heartbeat())
-        return out
+        pieces.append(self._heartbeat())
+        self._ready.extend(merge_pieces(pieces))
+        return self._ready.popleft() if self._ready else []
 
     def _start_stream(self) -> ReplicationConnection | SlotFunctionReader:
         db.wait_slot_free(self.conn, self.cfg)
@@ -393,11 +401,13 @@ class PostgresCdcTask(SourceTask):
             self.stream.tracker._pop()
 
     def commit_batch(self, batch: SourceRecordBatch) -> None:
-        """A columnar batch was written (snapshot rows track no transaction; others do)."""
-        last = batch.source_offsets[-1] if len(batch) else None
-        if last is not None and last.get("lsn_commit") is not None:
-            super().commit_batch(batch)
+        """A columnar batch was written: its events' transactions are acked all at once."""
         self._acked_since_commit = True
+        offsets = batch.source_offsets
+        if type(offsets) is OffsetColumns and "lsn_commit" in offsets.columns:
+            self.stream.tracker.acked_many(offsets.columns["lsn_commit"])
+        elif len(batch) and offsets[-1].get("lsn_commit") is not None:
+            super().commit_batch(batch)  # streamed records of another form: one by one
 
     def commit(self) -> None:
         """Everything acked so far is fsynced now: the slot may move up to it."""

@@ -127,9 +127,11 @@ def test_keyed_struct_columns_write_what_their_records_write(tmp_path: Path) -> 
             "value.converter": "org.apache.kafka.connect.json.JsonConverter",
             "value.converter.schemas.enable": "true",
             "connector.class": "StructColumnsSource"}  # fmt: skip
+    zstd = {"topic.creation.default.compression.type": "zstd"}  # KIP-158: a topic config
     with herder_on(tmp_path) as herder:
-        herder.put_connector_config("sc-cols", {**source("sc-cols", 40, batch="15"), **json},
-                                    allow_replace=False)  # fmt: skip
+        herder.put_connector_config(
+            "sc-cols", {**source("sc-cols", 40, batch="15"), **json, **zstd}, allow_replace=False
+        )
         herder.put_connector_config(
             "sc-rows", {**source("sc-rows", 40, batch="15"), **json, "as.records": "true"},
             allow_replace=False,
@@ -137,6 +139,8 @@ def test_keyed_struct_columns_write_what_their_records_write(tmp_path: Path) -> 
         wait_for(lambda: herder.offsets.get("sc-cols", {"source": "sc-cols"}) == {"n": 39})
         wait_for(lambda: herder.offsets.get("sc-rows", {"source": "sc-rows"}) == {"n": 39})
         got, expected = _records(herder, "sc-cols"), _records(herder, "sc-rows")
+        batches = list(herder.log.partition("sc-cols", 0).batches())
+        assert {b.compression.name for b in batches} == {"ZSTD"}
     assert got == expected and len(got) == 40
     assert orjson.loads(got[3][0] or b"") == {"id": 3}
     assert orjson.loads(got[3][1] or b"")["payload"] == {"id": 3, "op": "c"}

@@ -9,7 +9,11 @@ import pytest
 from connectors.api import ConfigError
 from tests.unit.workers.plugins import registry
 from workers.config_providers import ConfigProviders, reverse_transform
-from workers.connector_config import invalid_config_message, validate_config
+from workers.connector_config import (
+    invalid_config_message,
+    topic_creation_configs,
+    validate_config,
+)
 
 
 def test_every_bad_key_is_reported_at_once() -> None:
@@ -49,6 +53,19 @@ def test_sink_needs_exactly_one_of_topics_and_regex() -> None:
     assert "mutually exclusive" in validate_config(registry(), both).errors["topics"][0]
     ok = {"connector.class": "CollectingSink", "name": "n", "topics.regex": "a.*"}
     assert validate_config(registry(), ok).errors == {}
+
+
+def test_topic_creation_defaults_are_checked_as_topic_configs() -> None:
+    base = {"connector.class": "CountingSource", "name": "n", "topic": "t"}
+    good = {**base, "topic.creation.default.compression.type": "zstd",
+            "topic.creation.default.replication.factor": "3"}  # fmt: skip
+    assert validate_config(registry(), good).errors == {}
+    assert topic_creation_configs(good) == {"compression.type": "zstd"}
+    bad = {**base, "topic.creation.default.compression.type": "brotli",
+           "topic.creation.default.no.such.config": "1"}  # fmt: skip
+    errors = validate_config(registry(), bad).errors
+    assert "brotli" in errors["topic.creation.default.compression.type"][0]
+    assert "no.such.config" in errors["topic.creation.default.no.such.config"][0]
 
 
 def test_env_and_file_providers(tmp_path: Path) -> None:
