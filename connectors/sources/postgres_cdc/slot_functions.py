@@ -27,6 +27,7 @@ import select
 import struct
 import time
 
+import psycopg
 from psycopg import pq
 from psycopg.pq.abc import PGconn as PGconnABC
 from psycopg.pq.abc import PGresult as PGresultABC
@@ -37,6 +38,7 @@ from connectors.sources.postgres_cdc.replication import ReplicationError, XLogDa
 
 _XLOG = struct.Struct(">qqq")
 _WAL_END = struct.Struct(">q")
+_TAIL = struct.Struct(">qq")  # after a 0 byte: the copy's confirmed position, server time (us)
 #: the binary COPY signature, flags and header extension length, sent before the first row
 _COPY_HEADER = 19
 #: before each row's value: field count (int16) and value length (int32)
@@ -45,6 +47,8 @@ _ROW_PREFIX = 6
 BATCH_CHANGES = 100_000
 #: durable slot advances at most this often (each one reads WAL from its restart point)
 ADVANCE_INTERVAL_S = 1.0
+#: an unchanged Relation message is passed on again after this long (see _drop_known_relations)
+RELATION_REFRESH_S = 30.0
 #: empty polls start this far apart and back off (doubling) to ``max_delay``
 FIRST_DELAY_S = 0.002
 
@@ -112,7 +116,7 @@ class SlotFunctionReader:
         self._last_advance = 0.0
         self._delay = FIRST_DELAY_S
         self._next_query = 0.0
-        self._sent_at = 0.0
+        self._relations: dict[bytes, tuple[bytes, float]] = {}
 
     # -- setup -----------------------------------------------------------------------------
 
@@ -166,7 +170,9 @@ class SlotFunctionReader:
             "pg_catalog.pg_lsn_send(lsn) || '\\x0000000000000000'::bytea || data "
             f"FROM pg_catalog.pg_logical_slot_get_binary_changes({temp}, NULL, "
             f"{self.batch_changes}, {opts}) UNION ALL "
-            "SELECT '\\x00'::bytea || pg_catalog.pg_lsn_send(confirmed_flush_lsn) "
+            "SELECT '\\x00'::bytea || pg_catalog.pg_lsn_send(confirmed_flush_lsn) || "
+            "pg_catalog.int8send((1e6 * extract(epoch FROM pg_catalog.clock_timestamp() - "
+            "pg_catalog.statement_timestamp()))::int8) "
             f"FROM pg_catalog.pg_replication_slots WHERE slot_name = {temp}) "
             "TO STDOUT (FORMAT binary)"
         ).encode()
@@ -216,7 +222,6 @@ class SlotFunctionReader:
 
     def _send(self) -> None:
         self.pg.send_query(self._query)  # raises psycopg.OperationalError when it cannot
-        self._sent_at = time.monotonic()
         self._state = _SENT
 
     def _ready(self, wait: float) -> bool:
@@ -252,13 +257,18 @@ class SlotFunctionReader:
         buf = self._buf = []
         self._pos = 0
         append = buf.append
+        relations: list[int] = []  # where the Relation messages are
         if len(first) > _COPY_HEADER + 2:
             append(first[_COPY_HEADER + _ROW_PREFIX :])
+            if len(buf[0]) > 25 and buf[0][25] == 0x52:  # 'R'
+                relations.append(0)
         get = pg.get_copy_data
         size = len(first) or -1
         while size > 0:
             size, data = get(0)
             if size > 2:
+                if size > _ROW_PREFIX + 25 and data[_ROW_PREFIX + 25] == 0x52:  # 'R'
+                    relations.append(len(buf))
                 append(bytes(data[_ROW_PREFIX:]))
         self._state = _IDLE
         res = pg.get_result()
@@ -266,21 +276,49 @@ class SlotFunctionReader:
             pass
         if size == -2 or res is None or res.status != pq.ExecStatus.COMMAND_OK:
             raise _error(pg, res, "reading the slot")
+        full = len(buf) > self.batch_changes  # (the last row is the tail)
+        if relations:
+            self._drop_known_relations(buf, relations)
+        took = 0.0
         if buf and buf[-1][0] == 0:
-            (self._tail,) = _WAL_END.unpack_from(buf.pop(), 1)
+            self._tail, took_us = _TAIL.unpack_from(buf.pop(), 1)
+            took = took_us / 1e6
         if not buf and self._tail > self.received_lsn:
             self.received_lsn = self._tail
         now = time.monotonic()
-        took, full = now - self._sent_at, len(buf) >= self.batch_changes
         self._advance_if_due(force=False)
         if full:  # more is waiting: the server decodes it while this batch is used
             self._delay = FIRST_DELAY_S
             self._send()
             return
-        # polling: back off while nothing comes; never query more than half the time (a call
-        # decodes again from the copy's restart point, which can take a while)
-        self._delay = min(self.max_delay, self._delay * 2) if not buf else FIRST_DELAY_S
-        self._next_query = now + max(self._delay, took)
+        # polling: back off while nothing comes, and then never keep the server busy more than
+        # half the time (a call decodes again from the copy's restart point: it can be slow)
+        self._delay = FIRST_DELAY_S if buf else min(self.max_delay, self._delay * 2)
+        self._next_query = now + max(self._delay, took / 2 if buf else took)
+
+    def _drop_known_relations(self, buf: list[bytes], at: list[int]) -> None:
+        """Drop Relation messages identical to one already handed out (recently).
+
+        Each call is a new decoding session, so pgoutput sends every relation again before
+        its first change; the walsender sends one only when the relation changed. Passing
+        them on would make the task rebuild the table's shape (and its converters their
+        encoders) once per batch. A changed relation always passes; an unchanged one again
+        after ``RELATION_REFRESH_S``, so a change pgoutput does not describe (NOT NULL, say)
+        reaches the task within that time, as it would after any relation message.
+        """
+        now = time.monotonic()
+        known = self._relations
+        drop = []
+        for i in at:
+            msg = buf[i]
+            relid = msg[26:30]
+            seen = known.get(relid)
+            if seen is not None and seen[0] == msg[25:] and seen[1] > now:
+                drop.append(i)
+            else:
+                known[relid] = (msg[25:], now + RELATION_REFRESH_S)
+        for i in reversed(drop):
+            del buf[i]
 
     def _fill(self, timeout: float) -> bool:
         """Get the next batch into the buffer; False when none arrived within ``timeout``."""
@@ -373,11 +411,17 @@ class SlotFunctionReader:
         self._last_advance = now
 
     def close(self) -> None:
-        """Confirm what is pending, then disconnect (the temporary copy goes with the session)."""
+        """Confirm what is pending, then disconnect (the temporary copy goes with the session).
+
+        A batch still being decoded is cancelled: its backend would otherwise hold the copy
+        (and make the next start wait) until it tried to send.
+        """
         try:
             if self.slot and self.pg.status == pq.ConnStatus.OK:
                 self.send_status(force=True)
-        except (ReplicationError, OSError):
+                if self._state != _IDLE:
+                    self.pg.get_cancel().cancel()
+        except (ReplicationError, psycopg.Error, OSError):
             pass  # the durable slot stays where it was: those changes are sent again
         finally:
             self.pg.finish()

@@ -71,6 +71,8 @@ def test_same_records_as_streaming(pgdb: PgDb) -> None:
             "SELECT pg_logical_emit_message(true, 'app', 'in a transaction')",
             "SELECT pg_logical_emit_message(false, 'app', 'outside')",
             "TRUNCATE same2",
+            "ALTER TABLE same2 ADD COLUMN extra text NOT NULL DEFAULT 'd'",
+            "INSERT INTO same2 VALUES (3, 3, 'e')",
             "BEGIN; INSERT INTO same VALUES (2000, 0, 'x'); UPDATE same2 SET v = 0; "
             "DELETE FROM same WHERE id = 1; COMMIT",
         )
