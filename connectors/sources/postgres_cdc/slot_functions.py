@@ -138,6 +138,12 @@ class SlotFunctionReader:
         Like ``START_REPLICATION``: changes committed before the slot's confirmed position,
         or before ``lsn`` when it is further, are not sent.
         """
+        if self.pg.server_version < 120000:
+            msg = (
+                "replication.transport=slot_functions needs PostgreSQL 12 or newer "
+                "(pg_copy_logical_replication_slot); use replication.transport=streaming"
+            )
+            raise ConnectError(msg)
         rows = self._exec(
             "SELECT active_pid, confirmed_flush_lsn FROM pg_catalog.pg_replication_slots "
             "WHERE slot_name = $1",
