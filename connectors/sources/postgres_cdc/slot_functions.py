@@ -23,6 +23,7 @@ before the current one is handed out, so the server decodes while the task conve
 from __future__ import annotations
 
 import hashlib
+import re
 import select
 import struct
 import time
@@ -123,7 +124,8 @@ class SlotFunctionReader:
     def _exec(self, query: str, *params: str) -> list[tuple[str | None, ...]]:
         res = self.pg.exec_params(query.encode(), [p.encode() for p in params])
         if res.status not in (pq.ExecStatus.TUPLES_OK, pq.ExecStatus.COMMAND_OK):
-            raise _error(self.pg, res, query.split("(")[0].strip())
+            called = re.search(r"pg_catalog\.(\w+)\(", query)
+            raise _error(self.pg, res, called.group(1) if called else "query")
         return [
             tuple(
                 None if (v := res.get_value(r, c)) is None else bytes(v).decode()
@@ -407,11 +409,18 @@ class SlotFunctionReader:
         now = time.monotonic()
         if not force and now - self._last_advance < ADVANCE_INTERVAL_S:
             return
-        rows = self._exec(
-            "SELECT ((pg_catalog.pg_replication_slot_advance($1, $2)).end_lsn - '0/0')::text",
-            self.slot,
-            format_lsn(self.flushed_lsn),
-        )
+        try:
+            rows = self._exec(
+                "SELECT ((pg_catalog.pg_replication_slot_advance($1, $2)).end_lsn - '0/0')::text",
+                self.slot,
+                format_lsn(self.flushed_lsn),
+            )
+        except ReplicationError as exc:
+            if exc.sqlstate == "55006":  # object_in_use: a walsender (another reader) holds it
+                pid = self._exec("SELECT active_pid FROM pg_catalog.pg_replication_slots "
+                                 "WHERE slot_name = $1", self.slot)  # fmt: skip
+                self._busy(self.slot, pid[0][0] if pid else "?", via="")
+            raise
         moved = rows[0][0]
         self._durable = max(self._durable, int(moved) if moved else 0)
         self._last_advance = now
@@ -427,7 +436,7 @@ class SlotFunctionReader:
                 self.send_status(force=True)
                 if self._state != _IDLE:
                     self.pg.get_cancel().cancel()
-        except (ReplicationError, psycopg.Error, OSError):
+        except (ReplicationError, ConnectError, psycopg.Error, OSError):
             pass  # the durable slot stays where it was: those changes are sent again
         finally:
             self.pg.finish()

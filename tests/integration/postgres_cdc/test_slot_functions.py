@@ -194,6 +194,22 @@ def test_clear_errors(pgdb: PgDb) -> None:
         reader.close()
     finally:
         stream.close()
+    # a walsender that starts while the reader runs: noticed when the reader next confirms
+    reader = SlotFunctionReader(pgdb.dsn, wait_s=0.3)
+    stream = ReplicationConnection(pgdb.dsn)
+    try:
+        reader.start("err_slot", 0, "errpub")
+        stream.start("err_slot", 0, "errpub")
+        pgdb.sql("SELECT pg_logical_emit_message(false, 'x', 'y')")
+        deadline = time.monotonic() + 5
+        while not reader.read_wire(0.1, 10) and time.monotonic() < deadline:
+            pass
+        with pytest.raises(ConnectError, match=r"is active for PID \d+.*own slot.name"):
+            reader.confirm(reader.received_lsn)
+            reader.send_status(force=True)
+    finally:
+        reader.close()
+        stream.close()
 
 
 def test_incremental_snapshot_over_slot_functions_ends_exact(pgdb: PgDb) -> None:
