@@ -7,6 +7,7 @@ shows up mid-snapshot, and a slot held by another process makes streaming hang o
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from dataclasses import dataclass
@@ -202,6 +203,15 @@ def slot_state(conn: psycopg.Connection[Any], name: str) -> SlotState | None:
     return None if row is None else SlotState(row[0], row[1], row[2] or "", row[3] or "")
 
 
+def temp_slot_name(slot: str) -> str:
+    """The temporary copy's name: fixed per slot, so two readers of one slot collide."""
+    name = f"{slot}_cdchub_tmp"
+    if len(name) <= 63:
+        return name
+    digest = hashlib.sha1(slot.encode()).hexdigest()[:8]
+    return f"{slot[:42]}_{digest}_cdchub_tmp"
+
+
 def wait_slot_free(
     conn: psycopg.Connection[Any], cfg: PgCdcConfig, wait_s: float = 5.0
 ) -> SlotState | None:
@@ -214,11 +224,16 @@ def wait_slot_free(
     deadline = time.monotonic() + wait_s
     while True:
         state = slot_state(conn, name)
-        if state is None or state.active_pid is None:
+        # a task reading through slot functions holds the slot's temporary copy instead
+        copy = slot_state(conn, temp_slot_name(name))
+        holder = state.active_pid if state is not None else None
+        if holder is None and copy is not None:
+            holder = copy.active_pid
+        if state is None or holder is None:
             break
         if time.monotonic() > deadline:
             msg = (
-                f"replication slot '{name}' is active for PID {state.active_pid}: another "
+                f"replication slot '{name}' is active for PID {holder}: another "
                 "process (another connector?) is reading it. Stop that process, or give this "
                 "connector its own slot.name"
             )

@@ -22,7 +22,6 @@ before the current one is handed out, so the server decodes while the task conve
 
 from __future__ import annotations
 
-import hashlib
 import re
 import select
 import struct
@@ -34,6 +33,7 @@ from psycopg.pq.abc import PGconn as PGconnABC
 from psycopg.pq.abc import PGresult as PGresultABC
 
 from connectors.api import ConnectError
+from connectors.sources.postgres_cdc.database import temp_slot_name
 from connectors.sources.postgres_cdc.pgoutput import format_lsn
 from connectors.sources.postgres_cdc.replication import ReplicationError, XLogData
 
@@ -54,15 +54,6 @@ RELATION_REFRESH_S = 30.0
 FIRST_DELAY_S = 0.002
 
 _IDLE, _SENT, _COPYING = 0, 1, 2
-
-
-def temp_slot_name(slot: str) -> str:
-    """The temporary copy's name: fixed per slot, so two readers of one slot collide."""
-    name = f"{slot}_cdchub_tmp"
-    if len(name) <= 63:
-        return name
-    digest = hashlib.sha1(slot.encode()).hexdigest()[:8]
-    return f"{slot[:42]}_{digest}_cdchub_tmp"
 
 
 def _literal(text: str) -> str:

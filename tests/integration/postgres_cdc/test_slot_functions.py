@@ -5,11 +5,15 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import psycopg
 import pytest
 
 from connectors.api import ConnectError, SourceRecord, Struct
+from connectors.sources.postgres_cdc import database as db
+from connectors.sources.postgres_cdc.config import parse_config
+from connectors.sources.postgres_cdc.database import temp_slot_name
 from connectors.sources.postgres_cdc.replication import ReplicationConnection, ReplicationError
-from connectors.sources.postgres_cdc.slot_functions import SlotFunctionReader, temp_slot_name
+from connectors.sources.postgres_cdc.slot_functions import SlotFunctionReader
 from tests.integration.postgres_cdc.conftest import PgDb, apply, key, op
 from tests.integration.postgres_cdc.test_consistency import table_image
 from tests.integration.postgres_cdc.test_incremental import SIGNAL, signal
@@ -194,6 +198,15 @@ def test_clear_errors(pgdb: PgDb) -> None:
         reader.close()
     finally:
         stream.close()
+    # a streaming task is refused while a reader holds the slot through its copy
+    reader = SlotFunctionReader(pgdb.dsn, wait_s=0.3)
+    try:
+        reader.start("err_slot", 0, "errpub")
+        cfg = parse_config(pgdb.config(slot_name="err_slot"))
+        with psycopg.connect(pgdb.dsn) as conn, pytest.raises(ConnectError, match="active for PID"):
+            db.wait_slot_free(conn, cfg, wait_s=0.3)
+    finally:
+        reader.close()
     # a walsender that starts while the reader runs: noticed when the reader next confirms
     reader = SlotFunctionReader(pgdb.dsn, wait_s=0.3)
     stream = ReplicationConnection(pgdb.dsn)
