@@ -166,6 +166,11 @@ class WorkerSourceTask(WorkerTask):
             self._idle_wait = 0.0
             if type(records) is not SourceRecordBatch or not self._send_columns(records):
                 self._send(records)
+                # a batch that went record by record: acknowledged as a batch, unless each
+                # record was acknowledged already
+                batched = type(records) is SourceRecordBatch and not self._commit_record
+                if batched and self._commit_batch:
+                    self.task.commit_batch(records)  # type: ignore[arg-type]
             self.setup.metrics.batch_seconds.observe(time.perf_counter() - started)
         else:
             if self._pending and time.monotonic() - self._last_commit >= IDLE_COMMIT_S:
@@ -210,7 +215,7 @@ class WorkerSourceTask(WorkerTask):
             outgoing.timestamps = list(batch.timestamps)
             outgoing.stamped = True
         written = self._append(topic, outgoing)
-        if self._commit_record:
+        if self._commit_batch:
             self.task.commit_batch(batch)  # type: ignore[union-attr]
         last = batch.source_offsets[-1] if count else None
         if last:

@@ -198,6 +198,21 @@ class StructColumnsSource(CountingSource):
         return StructColumnsTask
 
 
+class BatchAckTask(ColumnsTask):
+    """The columns task, acknowledging with ``commit_batch`` alone (in ``ACKED[name]``)."""
+
+    def commit_batch(self, batch: SourceRecordBatch) -> None:
+        with _lock:
+            ACKED.setdefault(self.name, []).append(("batch", len(batch)))
+
+
+class BatchAckSource(CountingSource):
+    """:class:`CountingSource` whose task is :class:`BatchAckTask`."""
+
+    def task_class(self) -> type[SourceTask]:
+        return BatchAckTask
+
+
 class ColumnsSource(CountingSource):
     """:class:`CountingSource` whose task polls SourceRecordBatch columns."""
 
@@ -311,6 +326,7 @@ def registry() -> PluginRegistry:
     reg.register(CountingSource, "CountingSource")
     reg.register(ColumnsSource, "ColumnsSource")
     reg.register(StructColumnsSource, "StructColumnsSource")
+    reg.register(BatchAckSource, "BatchAckSource")
     reg.register(CollectingSink, "CollectingSink")
     reg.register(Explode, "Explode")
     return reg

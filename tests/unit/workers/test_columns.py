@@ -87,6 +87,17 @@ def test_a_bad_value_in_columns_alone_goes_to_the_dlq(tmp_path: Path) -> None:
         wait_for(lambda: herder.offsets.get("src-c4", {"source": "src-c4"}) == {"n": 29})
 
 
+def test_commit_batch_alone_hears_of_every_batch(tmp_path: Path) -> None:
+    """Whether a batch went as columns or (with a bad value) record by record."""
+    errors = {"errors.tolerance": "all", "poison": "15", "batch": "10"}
+    with herder_on(tmp_path) as herder:
+        config = {**source("c6", 30, **errors), "connector.class": "BatchAckSource"}
+        herder.put_connector_config("src-c6", config, allow_replace=False)
+        wait_for(lambda: herder.offsets.get("src-c6", {"source": "src-c6"}) == {"n": 29})
+        assert plugins.ACKED["src-c6"] == [("batch", 10)] * 3
+        assert len(_values(herder, "c6")) == 29
+
+
 def test_a_record_the_sink_rejects_is_isolated_from_columns(tmp_path: Path) -> None:
     errors = {"errors.tolerance": "all", "errors.deadletterqueue.topic.name": "kdlq"}
     with herder_on(tmp_path) as herder:
