@@ -23,48 +23,13 @@ from connectors.api.records import SinkRecord, SourceRecord, TimestampType
 R = TypeVar("R", SourceRecord, SinkRecord)
 
 
-class OffsetColumn(Sequence[dict[str, Any]]):
-    """Source offsets that differ in one field only: ``{**template, field: position}``.
-
-    A file source's offsets are ``{"position": <byte offset>}`` plus a constant identity;
-    holding the positions as a list lets the runtime read the last offset of a batch (all
-    it commits) without a dict per line. Indexing builds a fresh dict each time.
-    """
-
-    __slots__ = ("field", "positions", "template")
-
-    def __init__(self, template: dict[str, Any], field: str, positions: Sequence[Any]) -> None:
-        self.template = template
-        self.field = field
-        self.positions = positions
-
-    def __len__(self) -> int:
-        return len(self.positions)
-
-    @overload
-    def __getitem__(self, index: int) -> dict[str, Any]: ...
-    @overload
-    def __getitem__(self, index: slice) -> list[dict[str, Any]]: ...
-    def __getitem__(self, index: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
-        if isinstance(index, slice):
-            return [self._at(p) for p in self.positions[index]]
-        return self._at(self.positions[index])
-
-    def _at(self, position: Any) -> dict[str, Any]:
-        offset = self.template.copy()
-        offset[self.field] = position
-        return offset
-
-    def __iter__(self) -> Iterator[dict[str, Any]]:
-        return map(self._at, self.positions)
-
-
 class OffsetColumns(Sequence[dict[str, Any]]):
-    """Source offsets that differ in several fields: ``{**template, name: columns[name][i]}``.
+    """Source offsets that differ in some fields: ``{**template, name: columns[name][i]}``.
 
-    :class:`OffsetColumn` for offsets with more than one varying field (a change event's
-    LSN, transaction id and commit LSN). Indexing builds a fresh dict each time, with the
-    template's keys first, in order, then the columns' in theirs.
+    A change event's offset holds its LSN, transaction id and commit LSN; holding them as
+    columns lets the runtime read the last offset of a batch (all it commits) without a
+    dict per event. Indexing builds a fresh dict each time, with the template's keys first,
+    in order, then the columns' in theirs.
     """
 
     __slots__ = ("columns", "template")
@@ -98,6 +63,28 @@ class OffsetColumns(Sequence[dict[str, Any]]):
             offset = template.copy()
             offset.update(zip(names, row, strict=True))
             yield offset
+
+
+class OffsetColumn(OffsetColumns):
+    """Source offsets that differ in one field only: ``{**template, field: position}``.
+
+    A file source's offsets are ``{"position": <byte offset>}`` plus a constant identity.
+    """
+
+    __slots__ = ("field", "positions")
+
+    def __init__(self, template: dict[str, Any], field: str, positions: Sequence[Any]) -> None:
+        super().__init__(template, {field: positions})
+        self.field = field
+        self.positions = positions
+
+    def _at(self, position: Any) -> dict[str, Any]:
+        offset = self.template.copy()
+        offset[self.field] = position
+        return offset
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return map(self._at, self.positions)
 
 
 class _BuiltOnDemand(Sequence[R]):

@@ -56,7 +56,8 @@ class SlotInfo:
     snapshot_name: str | None
 
 
-def _error(pg: PGconnABC, res: PGresultABC | None, what: str) -> ReplicationError:
+def command_error(pg: PGconnABC, res: PGresultABC | None, what: str) -> ReplicationError:
+    """The server's error for a failed command ``what`` (its message and SQLSTATE)."""
     detail = res.error_message.decode(errors="replace") if res is not None else ""
     detail = detail or pg.error_message.decode(errors="replace")
     state = res.error_field(pq.DiagnosticField.SQLSTATE) if res is not None else None
@@ -84,7 +85,7 @@ class ReplicationConnection:
         """Run one replication command (simple query protocol) and return its rows as text."""
         res = self.pg.exec_(sql.encode())
         if res.status not in (pq.ExecStatus.TUPLES_OK, pq.ExecStatus.COMMAND_OK):
-            raise _error(self.pg, res, sql.split(" (")[0])
+            raise command_error(self.pg, res, sql.split(" (")[0])
         return [
             tuple(
                 None if (v := res.get_value(r, c)) is None else bytes(v).decode()
@@ -109,7 +110,7 @@ class ReplicationConnection:
         sql = f'START_REPLICATION SLOT "{slot}" LOGICAL {format_lsn(lsn)} ({opts})'
         res = self.pg.exec_(sql.encode())
         if res.status != pq.ExecStatus.COPY_BOTH:
-            raise _error(self.pg, res, "START_REPLICATION")
+            raise command_error(self.pg, res, "START_REPLICATION")
         self.pg.nonblocking = 1
         self.flushed_lsn = max(self.flushed_lsn, lsn)
 
@@ -133,7 +134,7 @@ class ReplicationConnection:
                 continue
             if size < 0:
                 res = self.pg.get_result()
-                raise _error(self.pg, res, "replication stream ended")
+                raise command_error(self.pg, res, "replication stream ended")
             if not consumed:
                 self.pg.consume_input()
                 consumed = True
@@ -201,7 +202,7 @@ class ReplicationConnection:
             if size < 0:
                 if out:
                     break  # the next call reports the end of the stream
-                raise _error(pg, pg.get_result(), "replication stream ended")
+                raise command_error(pg, pg.get_result(), "replication stream ended")
             if not consumed:
                 pg.consume_input()
                 consumed = True
@@ -251,7 +252,7 @@ class ReplicationConnection:
         written = max(self.received_lsn, self.flushed_lsn)
         msg = _STATUS.pack(b"r", written, self.flushed_lsn, self.flushed_lsn, clock, 0)
         if self.pg.put_copy_data(msg) != 1:
-            raise _error(self.pg, None, "sending the standby status update")
+            raise command_error(self.pg, None, "sending the standby status update")
         while self.pg.flush() == 1:
             select.select([], [self.pg.socket], [], 1.0)
         self._last_status = now

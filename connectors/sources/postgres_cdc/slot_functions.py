@@ -29,13 +29,15 @@ import time
 
 import psycopg
 from psycopg import pq
-from psycopg.pq.abc import PGconn as PGconnABC
-from psycopg.pq.abc import PGresult as PGresultABC
 
 from connectors.api import ConnectError
 from connectors.sources.postgres_cdc.database import temp_slot_name
 from connectors.sources.postgres_cdc.pgoutput import format_lsn
-from connectors.sources.postgres_cdc.replication import ReplicationError, XLogData
+from connectors.sources.postgres_cdc.replication import (
+    ReplicationError,
+    XLogData,
+    command_error,
+)
 
 _XLOG = struct.Struct(">qqq")
 _WAL_END = struct.Struct(">q")
@@ -58,13 +60,6 @@ _IDLE, _SENT, _COPYING = 0, 1, 2
 
 def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
-
-
-def _error(pg: PGconnABC, res: PGresultABC | None, what: str) -> ReplicationError:
-    detail = res.error_message.decode(errors="replace") if res is not None else ""
-    detail = detail or pg.error_message.decode(errors="replace")
-    state = res.error_field(pq.DiagnosticField.SQLSTATE) if res is not None else None
-    return ReplicationError(f"{what}: {detail.strip()}", state.decode() if state else None)
 
 
 class SlotFunctionReader:
@@ -116,7 +111,7 @@ class SlotFunctionReader:
         res = self.pg.exec_params(query.encode(), [p.encode() for p in params])
         if res.status not in (pq.ExecStatus.TUPLES_OK, pq.ExecStatus.COMMAND_OK):
             called = re.search(r"pg_catalog\.(\w+)\(", query)
-            raise _error(self.pg, res, called.group(1) if called else "query")
+            raise command_error(self.pg, res, called.group(1) if called else "query")
         return [
             tuple(
                 None if (v := res.get_value(r, c)) is None else bytes(v).decode()
@@ -235,7 +230,7 @@ class SlotFunctionReader:
                     self._state = _IDLE
                     while pg.get_result() is not None:
                         pass
-                    raise _error(pg, res, "reading the slot")
+                    raise command_error(pg, res, "reading the slot")
                 self._state = _COPYING
             if self._state == _COPYING:
                 size, data = pg.get_copy_data(1)
@@ -243,7 +238,7 @@ class SlotFunctionReader:
                     self._first = bytes(data) if size > 0 else b""
                     return True
             if pg.status != pq.ConnStatus.OK:
-                raise _error(pg, None, "connection lost")
+                raise command_error(pg, None, "connection lost")
             left = deadline - time.monotonic()
             if left <= 0:
                 return False
@@ -274,7 +269,7 @@ class SlotFunctionReader:
         while pg.get_result() is not None:
             pass
         if size == -2 or res is None or res.status != pq.ExecStatus.COMMAND_OK:
-            raise _error(pg, res, "reading the slot")
+            raise command_error(pg, res, "reading the slot")
         full = len(buf) > self.batch_changes  # (the last row is the tail)
         if relations:
             self._drop_known_relations(buf, relations)
