@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from connectors.api import DataError, Date, Decimal, Schema, SchemaBuilder, Struct
+from connectors.api import DataError, Date, Decimal, Schema, SchemaBuilder, Struct, StructColumns
 from schemas.converters import AvroConverter, JsonSchemaConverter
 from schemas.serde import unframe
 
@@ -177,3 +177,15 @@ def test_converters_resolve_by_confluent_and_short_names(name: str, cls: type) -
     from connectors.plugins import resolve
 
     assert resolve(PluginType.CONVERTER, name) is cls
+
+
+def test_struct_columns_convert_as_their_structs(conv: Any) -> None:
+    """A columnar batch (StructColumns) through the registry converters' batch method."""
+    rows = [user(id=i, nick=None if i % 2 else f"n{i}") for i in range(5)]
+    names = [f.name for f in USER.fields]
+    columns = StructColumns(USER, {n: [r.get(n) for r in rows] for n in names}, len(rows))
+    expected = [conv.from_connect_data("users", USER, r) for r in rows]
+    assert conv.from_connect_batch("users", USER, columns) == expected
+    assert [conv.to_connect_data("users", d).value.to_dict() for d in expected] == [
+        r.to_dict() for r in rows
+    ]
