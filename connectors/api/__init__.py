@@ -7,6 +7,7 @@ schema registry build on it. Submodules:
 * :mod:`~connectors.api.headers`, :mod:`~connectors.api.records` - records and headers
 * :mod:`~connectors.api.batches` - many records as columns (the runtime's fast path)
 * :mod:`~connectors.api.columns` - many Struct values of one schema as columns
+* :mod:`~connectors.api.built` - the built-on-first-use sequence both columnar types share
 * :mod:`~connectors.api.connector` - Connector/Task classes and their runtime contexts
 * :mod:`~connectors.api.configured` - ConfiguredConnector, a connector declared as data
 * :mod:`~connectors.api.config`, :mod:`~connectors.api.validators` - ConfigDef

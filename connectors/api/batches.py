@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any, TypeVar, overload
 
+from connectors.api.built import BuiltOnDemand
 from connectors.api.data import Schema
 from connectors.api.records import SinkRecord, SourceRecord, TimestampType
 
@@ -87,32 +88,14 @@ class OffsetColumn(OffsetColumns):
         return map(self._at, self.positions)
 
 
-class _BuiltOnDemand(Sequence[R]):
+class _BuiltOnDemand(BuiltOnDemand[R]):
     """The ``Sequence`` side of a batch: its records, built on first use and kept."""
 
-    __slots__ = ("_records",)
-
-    def __init__(self) -> None:
-        self._records: list[R] | None = None
-
-    def _build(self) -> list[R]:
-        raise NotImplementedError
+    __slots__ = ()
 
     def records(self) -> list[R]:
         """The records, built on first use and kept (the same objects every time)."""
-        if self._records is None:
-            self._records = self._build()
-        return self._records
-
-    @overload
-    def __getitem__(self, index: int) -> R: ...
-    @overload
-    def __getitem__(self, index: slice) -> list[R]: ...
-    def __getitem__(self, index: int | slice) -> R | list[R]:
-        return self.records()[index]
-
-    def __iter__(self) -> Iterator[R]:
-        return iter(self.records())
+        return self.built()
 
 
 class SourceRecordBatch(_BuiltOnDemand[SourceRecord]):
@@ -251,7 +234,7 @@ class SinkRecordBatch(_BuiltOnDemand[SinkRecord]):
         """Append one partition's records: offsets, stamps, (schemas, keys), (schemas, values)."""
         if offsets:
             self._runs.append(_Run(topic, partition, offsets, timestamps, keys, values))
-            self._records = None
+            self._built = None
 
     def _column(self, name: str) -> list[Any]:
         runs = self._runs

@@ -15,10 +15,11 @@ the producer would have built them one by one.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from itertools import repeat
-from typing import Any, overload
+from typing import Any
 
+from connectors.api.built import BuiltOnDemand
 from connectors.api.data import Schema, Struct, Type
 
 
@@ -38,7 +39,7 @@ class Repeat:
 Column = Sequence[Any] | Repeat
 
 
-class StructColumns(Sequence[Struct]):
+class StructColumns(BuiltOnDemand[Struct]):
     """``length`` Structs of ``schema``; ``columns[name]`` holds field ``name`` of each.
 
     A column is a sequence of ``length`` values, a :class:`Repeat`, or (for a struct field)
@@ -48,7 +49,7 @@ class StructColumns(Sequence[Struct]):
     rely on, and fall back to their per-value path for anything unexpected).
     """
 
-    __slots__ = ("_rows", "columns", "length", "schema")
+    __slots__ = ("columns", "length", "schema")
 
     def __init__(self, schema: Schema, columns: Mapping[str, Column], length: int) -> None:
         if schema.type is not Type.STRUCT:
@@ -69,13 +70,11 @@ class StructColumns(Sequence[Struct]):
         self.schema = schema
         self.columns = {name: columns[name] for name in names}  # in the schema's field order
         self.length = length
-        self._rows: list[Struct] | None = None
+        super().__init__()
 
     def rows(self) -> list[Struct]:
         """The Structs, built on first use and kept (the same objects every time)."""
-        if self._rows is None:
-            self._rows = self._build()
-        return self._rows
+        return self.built()
 
     def _build(self) -> list[Struct]:
         names = tuple(self.columns)
@@ -102,16 +101,6 @@ class StructColumns(Sequence[Struct]):
 
     def __len__(self) -> int:
         return self.length
-
-    @overload
-    def __getitem__(self, index: int) -> Struct: ...
-    @overload
-    def __getitem__(self, index: slice) -> list[Struct]: ...
-    def __getitem__(self, index: int | slice) -> Struct | list[Struct]:
-        return self.rows()[index]
-
-    def __iter__(self) -> Iterator[Struct]:
-        return iter(self.rows())
 
     def __repr__(self) -> str:
         return f"StructColumns({self.schema.name or 'struct'}, {self.length} rows)"
