@@ -100,8 +100,6 @@ class JsonConverter(DataHeaderConverter):
         self._from_json_cache = _Lru(1000)
         self._cache_size = 1000
         self._encoders: dict[int, tuple[Schema, bytes | None, Codec, JsonOptions]] = {}
-        #: field schemas' encoders for StructColumns (see json_columns), by schema identity
-        self._field_codecs: dict[int, tuple[Schema, Codec]] = {}
         #: (prefix, its length, schema, type decoded as is, decoder) of the last envelope
         self._envelope: tuple[bytes, int, Schema | None, type, Codec] | None = None
 
@@ -122,7 +120,6 @@ class JsonConverter(DataHeaderConverter):
         self._from_json_cache = _Lru(parsed[SCHEMAS_CACHE_SIZE])
         self._cache_size = parsed[SCHEMAS_CACHE_SIZE]
         self._encoders = {}
-        self._field_codecs = {}
         self._envelope = None
 
     def from_connect_data(
@@ -166,9 +163,7 @@ class JsonConverter(DataHeaderConverter):
         """
         if schema is None or self._cache_size <= 0:
             return super().from_connect_batch(topic, schema, values)
-        entry = self._encoders.get(id(schema))
-        if entry is None or entry[0] is not schema or entry[3] is not self.options:
-            entry = self._compile(schema)
+        entry = self._entry(schema)
         prefix, codec = entry[1], entry[2]
         if self.schemas_enabled and prefix is None:
             return super().from_connect_batch(topic, schema, values)
@@ -191,14 +186,16 @@ class JsonConverter(DataHeaderConverter):
         except TypeError:  # non-string map keys: written as pairs by the one-value method
             return super().from_connect_batch(topic, schema, values)
 
+    def _entry(self, schema: Schema) -> tuple[Schema, bytes | None, Codec, JsonOptions]:
+        """The cached (schema, envelope prefix, encoder, options) of ``schema``."""
+        entry = self._encoders.get(id(schema))
+        if entry is None or entry[0] is not schema or entry[3] is not self.options:
+            entry = self._compile(schema)
+        return entry
+
     def _codec_for(self, schema: Schema) -> Codec:
-        """The compiled encoder of a field's schema (cached by identity, like ``_encoders``)."""
-        entry = self._field_codecs.get(id(schema))
-        if entry is None or entry[0] is not schema:
-            if len(self._field_codecs) >= max(self._cache_size, 1):
-                del self._field_codecs[next(iter(self._field_codecs))]
-            entry = self._field_codecs[id(schema)] = (schema, compile_encoder(schema, self.options))
-        return entry[1]
+        """The compiled encoder of a field's schema (for StructColumns, see json_columns)."""
+        return self._entry(schema)[2]
 
     def _compile(self, schema: Schema) -> tuple[Schema, bytes | None, Codec, JsonOptions]:
         prefix: bytes | None = None
