@@ -69,15 +69,15 @@ def _column_lines(i: int, kept: bool, conv: Any) -> list[str]:
     return lines
 
 
-def _tuple_lines(shape: TableShape, signature: str, ns: dict[str, Any]) -> list[str]:
-    """A function's head reading a message's new tuple into ``v<i>`` (or returning None).
+def _tuple_lines(shape: TableShape, ns: dict[str, Any]) -> list[str]:
+    """The lines of ``read(msg)`` that read a new tuple into ``v<i>`` (or return None).
 
     Binds each kept column's converter (``c<i>``) and TOAST placeholder (``ph<i>``) in
     ``ns``; the message must be a new tuple alone ('N') with one value per column.
     """
     count = len(shape.names)
     body = [
-        signature,
+        "def read(msg):",
         f"    if len(msg) < 33 or msg[30] != 78 or msg[31] != {count >> 8} "
         f"or msg[32] != {count & 0xFF}:",
         "        return None",
@@ -92,12 +92,6 @@ def _tuple_lines(shape: TableShape, signature: str, ns: dict[str, Any]) -> list[
     return [*body, "    if p != len(msg):", "        return None"]
 
 
-def _compiled(source_lines: list[str], name: str, ns: dict[str, Any]) -> Any:
-    # names are only repr() literals in the source: no column or table name can become code
-    exec(compile("\n".join(source_lines) + "\n", name, "exec"), ns)
-    return ns[source_lines[0][4 : source_lines[0].index("(")]]
-
-
 def compile_row_reader(shape: TableShape) -> RowReader:
     """The function reading an Insert/Update of ``shape``'s table as a row tuple.
 
@@ -105,9 +99,11 @@ def compile_row_reader(shape: TableShape) -> RowReader:
     holds (``TableShape.value``), or None for a message in any other form.
     """
     ns: dict[str, Any] = {"I32": _I32, "I64": _I64}
-    body = _tuple_lines(shape, "def read(msg):", ns)
+    body = _tuple_lines(shape, ns)
     body.append(f"    return (I64(msg, 1)[0], {''.join(f'v{i}, ' for i in shape.kept)})")
-    reader: RowReader = _compiled(body, f"<stream rows of {shape.topic}>", ns)
+    # names are never in the source (values are read by position): nothing can become code
+    exec(compile("\n".join(body) + "\n", f"<stream rows of {shape.topic}>", "exec"), ns)
+    reader: RowReader = ns["read"]
     return reader
 
 
