@@ -198,6 +198,7 @@ class ReplicationConnection:
                     if out:
                         self.idle = False  # data came before this keepalive: not idle
                     self._keepalive(msg)
+                consumed = False  # libpq's buffer had data: read the socket again when empty
                 continue
             if size < 0:
                 if out:
