@@ -2,7 +2,8 @@
 
 Usage: ``python benchmarks/pg_cdc_bench.py [--stream-rows N] [--latency-seconds S]
 [--snapshot-rows N] [--converter json|none] [--transport streaming|slot_functions]
-[--compression none|snappy|lz4|zstd|gzip] [--skip stream|latency|snapshot] [--json PATH]``
+[--compression none|snappy|lz4|zstd|gzip] [--warm-memory-mb MB] [--skip stream|latency|snapshot]
+[--json PATH]``
 
 Targets (issue #5): streaming >= 100,000 events/s and >= 0.3x the raw peek; latency p99 <=
 50 ms at 2,000 tx/s; snapshot >= 200,000 rows/s and >= 0.25x COPY, peak RSS < 300 MB.
@@ -19,7 +20,12 @@ changes (the source's own limit), ``pg_recvlogical`` and ``COPY (SELECT ...) TO 
 through psycopg; and, as the floor of any log here, writing as many new bytes as the log
 holds to a fresh file.
 The snapshot also reports rows per CPU second of the pipeline process, steadier than the
-wall-clock rate when other work shares the machine.
+wall-clock rate when other work shares the machine; the stream its CPU per event.
+
+Before each timed phase the benchmark writes and deletes ``--warm-memory-mb`` (default 1024) of
+scratch data: on a virtual machine the first touch of each page of guest memory costs the host
+a fault (~400 MB/s of new page cache against ~5 GB/s for pages used before), a cost a machine
+that has been up for a while no longer pays. ``--warm-memory-mb 0`` measures a just-booted one.
 """
 
 from __future__ import annotations
@@ -56,6 +62,8 @@ from workers.source_task import consume, metadata
 #: configs of the topics the pipeline creates (``--compression`` sets compression.type, as a
 #: connector's ``topic.creation.default.compression.type`` does)
 TOPIC_CONFIGS: dict[str, str] = {}
+#: megabytes of memory to touch before each timed phase (``--warm-memory-mb``)
+WARM_MB = [1024]
 
 
 def progress(msg: str) -> None:
@@ -218,16 +226,21 @@ def streaming(
     progress(f"raw peek: {events / raw_s:,.0f} events/s")
     recv_s = _recvlogical(server)
     progress(f"pg_recvlogical (C client, to /dev/null): {events / recv_s:,.0f} events/s")
+    warm_memory(work, WARM_MB[0])
     log = Log(work / "stream-log")
     try:
         pipe = Pipeline(task, log, converter)
+        cpu_start = time.process_time()
         ours_s = pipe.run_until(events, timeout=600)
+        cpu_s = time.process_time() - cpu_start
     finally:
         task.stop()
         log.close()
-    progress(f"connector -> log: {events / ours_s:,.0f} events/s ({raw_s / ours_s:.3f}x peek)")
+    progress(f"connector -> log: {events / ours_s:,.0f} events/s ({raw_s / ours_s:.3f}x peek; "
+             f"{cpu_s / events * 1e6:.2f} µs of CPU per event, "
+             f"busy {cpu_s / ours_s:.0%} of the time)")  # fmt: skip
     mb = _dir_bytes(work / "stream-log") / 1e6
-    write_s = _write_seconds(int(mb * 1e6), work)
+    write_s = _write_seconds(int(mb * 1e6), work, WARM_MB[0])
     progress(f"the log holds {mb:,.0f} MB; writing as many new bytes alone takes {write_s:.2f} s "
              f"({write_s / ours_s:.0%} of the streaming time)")  # fmt: skip
     sql(dsn, "SELECT pg_drop_replication_slot('raw_peek')")
@@ -313,7 +326,13 @@ def _pgbench() -> str:
 
 
 def _snapshot_child(
-    port: int, rows: int, converter: str, work: str, queue: Any, topic_configs: dict[str, str]
+    port: int,
+    rows: int,
+    converter: str,
+    work: str,
+    queue: Any,
+    topic_configs: dict[str, str],
+    warm_mb: int,
 ) -> None:
     TOPIC_CONFIGS.update(topic_configs)
     tune_process()  # what `hub up` does at startup
@@ -321,6 +340,7 @@ def _snapshot_child(
     task = start_task(server, "postgres", **{
         "slot.name": "bench_snap", "table.include.list": "public.snap",
         "publication.name": "bench_snap", "max.batch.size": "10240"})  # fmt: skip
+    warm_memory(Path(work), warm_mb)
     log = Log(Path(work) / "snap-log")
     cpu_start = time.process_time()
     try:
@@ -336,7 +356,7 @@ def _snapshot_child(
             "cpu_seconds": cpu,
             "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
             "log_bytes": log_bytes,
-            "write_seconds": _write_seconds(log_bytes, Path(work)),
+            "write_seconds": _write_seconds(log_bytes, Path(work), warm_mb),
         }
     )
 
@@ -345,13 +365,35 @@ def _dir_bytes(path: Path) -> int:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
 
 
-def _write_seconds(size: int, work: Path) -> float:
+def warm_memory(work: Path, megabytes: int) -> None:
+    """Write ``megabytes`` of new data to a scratch file and delete it.
+
+    A virtual machine pays the host for the first touch of each page of guest memory; a
+    long-running server has touched its memory long ago and its page cache reuses pages.
+    Freed pages are handed out again first, so this makes the log's page-cache writes those of
+    a machine that has been up for a while rather than one that just booted.
+    """
+    if megabytes <= 0:
+        return
+    block = b"\0" * (1 << 20)
+    path = work / "warm-memory"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        for _ in range(megabytes):
+            os.write(fd, block)
+    finally:
+        os.close(fd)
+    path.unlink()
+
+
+def _write_seconds(size: int, work: Path, warm_mb: int) -> float:
     """Seconds to write ``size`` new bytes to a fresh file and fsync it: the log's floor.
 
     On a virtual machine the first write of a page of memory can cost far more than the
     copy (seen here: ~400 MB/s for new page-cache pages against GB/s for reused ones); this
     is what writing the log's bytes costs at the least, whoever writes them.
     """
+    warm_memory(work, warm_mb)  # as before the timed phase it is compared with
     block = os.urandom(1 << 20)
     path = work / "write-limit"
     start = time.perf_counter()
@@ -383,7 +425,8 @@ def snapshot(server: PostgresServer, rows: int, converter: str, work: Path) -> d
     ctx = multiprocessing.get_context("spawn")
     queue = ctx.Queue()
     child = ctx.Process(
-        target=_snapshot_child, args=(server.port, rows, converter, str(work), queue, TOPIC_CONFIGS)
+        target=_snapshot_child,
+        args=(server.port, rows, converter, str(work), queue, TOPIC_CONFIGS, WARM_MB[0]),
     )
     child.start()
     result = queue.get(timeout=1200)
@@ -420,12 +463,17 @@ def main(argv: list[str]) -> int:
     parser.add_argument(
         "--skip", action="append", default=[], choices=("stream", "latency", "snapshot")
     )
+    parser.add_argument("--warm-memory-mb", type=int, default=WARM_MB[0],
+                        help="write and delete this many MB before each timed phase, so the "
+                        "log's page cache reuses memory the VM has backed (0: a cold, "
+                        "just-booted machine)")  # fmt: skip
     parser.add_argument("--json", help="write the figures here")
     args = parser.parse_args(argv)
     tune_process()  # the streaming phase's pipeline runs in this process: as `hub up` does
     results: dict[str, Any] = {"converter": args.converter, "transport": args.transport,
                                "compression": args.compression}  # fmt: skip
     TOPIC_CONFIGS["compression.type"] = args.compression
+    WARM_MB[0] = args.warm_memory_mb
     work = Path(tempfile.mkdtemp(prefix="pg-cdc-bench-"))
     try:
         conf = {"max_wal_size": "4GB", "checkpoint_timeout": "30min", "synchronous_commit": "on"}
