@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import struct
 import time
-from collections import Counter, deque
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -84,13 +84,15 @@ class DurabilityTracker:
             if entry[0] <= 0:
                 self._pop()
 
-    def acked_many(self, commit_lsns: Sequence[int]) -> None:
-        """:meth:`acked` for a record of each transaction commit LSN (of non-heartbeats)."""
-        entries = self._entries
-        for lsn, count in Counter(commit_lsns).items():
-            entry = entries.get((lsn, False))
-            if entry is not None:
-                entry[0] -= count
+    def acked_entries(self, entries: Sequence[list[Any]], each: int = 1) -> None:
+        """:meth:`acked` for ``each`` records of every transaction entry in ``entries``.
+
+        The batch path hands the entries it counted its events in (``_Tx.entry``) straight
+        back: no key to build and look up per event. An entry the tracker dropped since (a
+        restarted stream) is detached, so counting it down changes nothing.
+        """
+        for entry in entries:
+            entry[0] -= each
         self._pop()
 
     def _pop(self) -> None:

@@ -13,6 +13,7 @@ builds a Struct; any other code sees exactly the records the record-by-record pa
 from __future__ import annotations
 
 from collections.abc import Sequence
+from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 from connectors.api import OffsetColumns, Repeat, SourceRecord, SourceRecordBatch, StructColumns
@@ -38,6 +39,24 @@ class RowReaders(dict[int, RowReader]):
     def forget(self, relid: int) -> None:
         self.pop(relid, None)
         self.shapes.pop(relid, None)
+
+
+_ENTRY, _FINAL_LSN, _XID, _TS_US = map(attrgetter, ("entry", "final_lsn", "xid", "ts_us"))
+
+
+class StreamOffsets(OffsetColumns):
+    """A run's source offsets, and the tracker entries its events were counted in.
+
+    ``entries`` holds one entry per event, or one counted ``each`` times: the task hands
+    them back to :meth:`~.stream.DurabilityTracker.acked_entries` when the batch is written.
+    """
+
+    __slots__ = ("each", "entries")
+
+    def __init__(self, columns: dict[str, Sequence[Any]]) -> None:
+        super().__init__({}, columns)
+        self.entries: list[list[Any]] = []
+        self.each = 1
 
 
 def _column(values: Any) -> Any:
@@ -70,9 +89,9 @@ class ChangeRun:
             xids: Any = Repeat(tx.xid)
             stamps: Any = Repeat(tx.ts_us)
         else:
-            finals = [t.final_lsn for t in txs]
-            xids = [t.xid for t in txs]
-            stamps = [t.ts_us for t in txs]
+            finals = list(map(_FINAL_LSN, txs))
+            xids = list(map(_XID, txs))
+            stamps = list(map(_TS_US, txs))
         source = source_block(settings.prefix, settings.db, shape.schema, shape.table, 0)._values
         columns: dict[str, Any] = {name: Repeat(v) for name, v in source.items()}
         if type(stamps) is Repeat:
@@ -100,10 +119,14 @@ class ChangeRun:
         if shape.key_schema is not None:
             key_columns = {k: after.columns[k] for k in shape.key_names}
             keys = StructColumns(shape.key_schema, key_columns, n)
-        offsets = OffsetColumns({}, {
+        offsets = StreamOffsets({
             "lsn": lsns, "lsn_proc": lsns, "lsn_commit": _expand(finals, n),
             "txId": _expand(xids, n), "ts_usec": _expand(stamps, n), "events": indexes,
         })  # fmt: skip
+        if type(finals) is Repeat:
+            offsets.entries, offsets.each = [txs[0].entry], n
+        else:
+            offsets.entries = list(map(_ENTRY, txs))
         return SourceRecordBatch(
             shape.topic, shape.envelope_schema, envelope, settings.partition, offsets,
             key_schema=shape.key_schema, keys=keys, timestamps=timestamps,
@@ -138,4 +161,4 @@ def last_offset(pieces: list[Sequence[SourceRecord]]) -> dict[str, Any]:
     return {}
 
 
-__all__ = ["ChangeRun", "RowReaders", "last_offset", "merge_pieces"]
+__all__ = ["ChangeRun", "RowReaders", "StreamOffsets", "last_offset", "merge_pieces"]

@@ -21,7 +21,6 @@ from psycopg import sql
 
 from connectors.api import (
     ConnectError,
-    OffsetColumns,
     RecordMetadata,
     RetriableError,
     SourceRecord,
@@ -43,7 +42,7 @@ from connectors.sources.postgres_cdc.stream import (
     StreamSettings,
     track_key,
 )
-from connectors.sources.postgres_cdc.stream_columns import last_offset, merge_pieces
+from connectors.sources.postgres_cdc.stream_columns import StreamOffsets, last_offset, merge_pieces
 from connectors.sources.postgres_cdc.types import Catalog, TypeMapper
 
 log = logging.getLogger(__name__)
@@ -404,8 +403,8 @@ class PostgresCdcTask(SourceTask):
         """A columnar batch was written: its events' transactions are acked all at once."""
         self._acked_since_commit = True
         offsets = batch.source_offsets
-        if type(offsets) is OffsetColumns and "lsn_commit" in offsets.columns:
-            self.stream.tracker.acked_many(offsets.columns["lsn_commit"])
+        if type(offsets) is StreamOffsets:
+            self.stream.tracker.acked_entries(offsets.entries, offsets.each)
         elif len(batch) and offsets[-1].get("lsn_commit") is not None:
             super().commit_batch(batch)  # streamed records of another form: one by one
 
