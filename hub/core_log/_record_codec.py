@@ -2,19 +2,24 @@
 
 Everything here is written for CPython's interpreter: locals instead of
 globals, table lookups instead of per-byte loops, at most one ``b"".join`` per
-batch (none when the caller gathers the pieces), and the common shapes (no
-headers, small lengths, one timestamp for the whole batch; keys and values
-present or null) handled by dedicated loops.  Any record that
-does not fit the fast loop goes through the general encoder, so the output is
-identical either way (the property tests check this against kafka-python).
+batch (none when the caller gathers the pieces).  Header-less batches are
+encoded column by column: lengths, varints and record sizes come from
+``map`` passes over whole columns and the pieces are laid out with slice
+assignments, so no Python bytecode runs per record (only per null key or
+value).  CDC batches are the case for it: their values vary in length, so
+the cheaper same-shape layout of :func:`_encode_uniform` rarely applies.
+Batches with headers or with a timestamp before the first go through
+per-record loops, and lengths beyond the varint tables through the general
+encoder, so the output is identical either way (the property tests check
+this against kafka-python and against the general encoder).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from itertools import repeat
-from operator import itemgetter
-from typing import Any
+from collections.abc import Iterable, Sequence
+from itertools import chain, compress, repeat
+from operator import add, is_, itemgetter, sub
+from typing import Any, NamedTuple, cast
 
 from hub.core_log.varint import TABLE_MAX, ZZ_BYTES, encode_varint
 
@@ -22,17 +27,34 @@ _NULL = ZZ_BYTES[0]  # varint -1: a null key, value or header value
 _ZERO = ZZ_BYTES[1]
 #: ZZ_SIZE[v + 1] = encoded size of v, for v in the table's range.
 _ZZ_SIZE = [len(b) for b in ZZ_BYTES]
+#: _ZZ_OF[n]: the varint of n >= 0, indexed by n itself so a column of lengths
+#: needs no "+ 1" pass; n > TABLE_MAX raises IndexError (the general encoder's case).
+_ZZ_OF = ZZ_BYTES[1:]
+#: _FIELD_SIZE[n]: bytes a key or value of n bytes takes in a record (length varint + n).
+_FIELD_SIZE = [n + size for n, size in enumerate(_ZZ_SIZE[1:])]
 #: attributes (0), timestamp delta 0 and offset delta i for record i: the record prefix
 #: of a batch whose records all share one timestamp.
 _SAME_TIME_PREFIX = [b"\x00\x00" + ZZ_BYTES[i + 1] for i in range(TABLE_MAX)]
 _SAME_TIME_PREFIX_SIZE = [len(p) for p in _SAME_TIME_PREFIX]
+#: Record i's body bytes besides its key and value fields, one timestamp for all:
+#: the prefix above and the header count (0).
+_SAME_TIME_FIXED = [size + 1 for size in _SAME_TIME_PREFIX_SIZE]
 _FIRST, _SECOND, _THIRD, _FOURTH = (itemgetter(i) for i in range(4))
 #: _ATTRIBUTES_AND_DELTA[d + 1]: a record's attributes byte (0) and timestamp delta d.
 _ATTRIBUTES_AND_DELTA = [b"\x00" + b for b in ZZ_BYTES]
+#: The same indexed by d >= 0 itself, for a column of deltas.
+_STAMP_OF = _ATTRIBUTES_AND_DELTA[1:]
+#: Size of varint i and one byte: offset delta i and the header count (0) of record i.
+_VARINT_PLUS_ONE_SIZE = [size + 1 for size in _ZZ_SIZE[1:]]
 _UNIFORM_MAX_RECORDS = 8192
 _HEADS_MAX_SHAPES = 16
 #: Values this long are not worth copying to save an iovec: see build_batch_parts.
 _BIG_VALUE = 512
+#: records.py's test for a gathering write (_worth_gathering: at most this many
+#: pieces, of this many bytes on average; a test keeps the copies equal).  Varied
+#: batches are laid out for it only when it will take them.
+_GATHER_MAX_PIECES = 1000
+_GATHER_MIN_PIECE_BYTES = 512
 _HEADS: dict[tuple[int, int], list[bytes]] = {}
 
 
@@ -66,26 +88,175 @@ def encode_columns(
     count = len(keys)
     if headers is not None and not any(headers):
         headers = None
-    first = now_ms
-    if stamps is not None:
-        missing = stamps.count(None)
-        if missing != count:
-            if missing:
-                stamps = [now_ms if t is None else t for t in stamps]
-            first = stamps[0]  # type: ignore[assignment]
-            if stamps.count(first) != count:
-                deltas = [t - first for t in stamps]  # type: ignore[operator]
-                return _encode_timed(keys, values, headers, deltas), first, max(deltas) + first
+    first, low, last, deltas = _timestamps(stamps, now_ms)
     try:
-        if count <= _UNIFORM_MAX_RECORDS and headers is None:
-            uniform = _encode_uniform(keys, values)
-            if uniform is not None:
-                return uniform, first, first
+        if headers is None and low == first:  # (a delta below 0 is rare: left to the loops)
+            pieces = _encode_columnwise(keys, values, deltas, last - first)
+            if pieces is not None:
+                return pieces, first, last
+        if deltas is not None:
+            return _encode_timed(keys, values, headers, deltas), first, last
         if count <= len(_SAME_TIME_PREFIX):
-            return _encode_same_time(keys, values, headers), first, first
+            return _encode_same_time(keys, values, headers), first, last
     except IndexError:  # a key or value too long for the tables
         pass
-    return _encode_general(keys, values, headers, [0] * count), first, first
+    return _encode_general(keys, values, headers, deltas or [0] * count), first, last
+
+
+def _timestamps(
+    stamps: Sequence[int | None] | None, now_ms: int
+) -> tuple[int, int, int, list[int] | None]:
+    """First, min and max timestamp, and each record's delta from the first (None: all equal).
+
+    ``min``/``max`` do the "all equal?" test and bound the deltas in C; a
+    null stamp (``now_ms``) makes them raise TypeError, which costs nothing
+    in the usual case of no nulls at all.
+    """
+    if not stamps:
+        return now_ms, now_ms, now_ms, None
+    known = cast("Sequence[int]", stamps)
+    try:
+        low, high = min(known), max(known)
+        complete = low is not None  # a lone None: min() had nothing to compare it with
+    except TypeError:  # None among ints
+        complete = False
+    if not complete:  # a None stamp means "now"
+        known = [now_ms if t is None else t for t in stamps]
+        low, high = min(known), max(known)
+    first = known[0]
+    if low == high:
+        return first, first, first, None
+    return first, low, high, list(map(sub, known, repeat(first)))
+
+
+def _encode_columnwise(
+    keys: Sequence[Any], values: Sequence[Any], deltas: list[int] | None, span: int
+) -> list[bytes] | None:
+    """Encode header-less records column by column; None: a batch for the loops.
+
+    Record ``i`` is ``length, attributes, ts delta, offset delta i, key field,
+    value field, header count 0``, where a field is a length varint and the
+    bytes, or the null varint.  Each column of varints is one table lookup
+    per record done by ``map``, and the record lengths are sums of per-record
+    sizes, also added by ``map``.  ``deltas`` (from the first timestamp, up
+    to ``span``) must not be negative.  Too long a key, value or record
+    raises IndexError (the caller then uses the general encoder, as the loops
+    would).  Batches whose records all have one shape and one timestamp take
+    :func:`_encode_uniform` instead.
+    """
+    count = len(keys)
+    if not 0 < count <= TABLE_MAX:
+        return None
+    key_field, value_field = _field(keys), _field(values)
+    if deltas is None:
+        if (
+            count <= _UNIFORM_MAX_RECORDS
+            and not (key_field.nulls or value_field.nulls)
+            and _all_equal(key_field.lengths)
+            and _all_equal(value_field.lengths)
+        ):
+            return _encode_uniform(
+                keys, values, key_field.lengths[0], value_field.lengths[0], count
+            )
+        columns: list[Iterable[bytes]] = [_SAME_TIME_PREFIX[:count]]
+        sizes: list[Iterable[int]] = [_SAME_TIME_FIXED]  # map() stops at the shortest input
+    else:  # per-record timestamps (deltas past the tables, over ~32 s: one by one)
+        stamps = list(map(_STAMP_OF.__getitem__ if span <= TABLE_MAX else _stamp, deltas))
+        columns = [stamps, _ZZ_OF[:count]]
+        sizes = [map(len, stamps), _VARINT_PLUS_ONE_SIZE]
+    for entries, lengths, nulls in (key_field, value_field):
+        if lengths[0] < 0:  # all null
+            columns.append([_NULL] * count)
+            sizes.append(repeat(1, count))
+            continue
+        varints = list(map(_ZZ_OF.__getitem__, lengths))
+        for at in nulls:  # sized as an empty entry (see _field), but marked null
+            varints[at] = _NULL
+        columns += (varints, entries)
+        sizes.append(map(_FIELD_SIZE.__getitem__, lengths))
+    body_sizes = sizes[0]
+    for more in sizes[1:]:
+        body_sizes = map(add, body_sizes, more)
+    columns.insert(0, list(map(_ZZ_OF.__getitem__, body_sizes)))
+    if _gatherable(value_field.lengths, count):
+        # one piece per record before its value: the previous header count, length,
+        # prefix, key field and value length.  Few pieces, so the log can gather them.
+        heads = map(b"".join, zip(chain((b"",), repeat(_ZERO)), *columns[:-1], strict=False))
+        return _interleave([heads, columns[-1]], count, stride=2, after=1)
+    return _interleave(columns, count, stride=len(columns) + 1, after=0)
+
+
+def _stamp(delta: int) -> bytes:
+    """A record's attributes byte (0) and timestamp delta, for deltas beyond the tables."""
+    return b"\x00" + encode_varint(delta)
+
+
+class _Field(NamedTuple):
+    """A key or value column as :func:`_encode_columnwise` lays it out."""
+
+    #: The column itself, or a copy with ``b""`` for each null when only some are.
+    entries: Sequence[Any]
+    #: Each entry's length (0 for a null among others); all -1 when every entry is null.
+    lengths: list[int]
+    #: Where the nulls are when only some entries are null (else empty).
+    nulls: list[int]
+
+
+def _field(column: Sequence[Any]) -> _Field:
+    """Lengths of a key or value column, and where its nulls are if only some are.
+
+    An empty field and a null one take one byte each (varints 0 and -1), so
+    a null among bytes is laid out as an empty entry whose length varint is
+    swapped for the null one: record sizes need no special case, and only the
+    nulls cost a Python step (CDC tombstones among change events).  The try
+    costs nothing for the usual column without nulls.
+    """
+    try:
+        return _Field(column, list(map(len, column)), [])
+    except TypeError:  # nulls, or entries of the wrong type (the join rejects those)
+        count = len(column)
+        if column[0] is None and column.count(None) == count:  # identity checks: fast
+            return _Field(column, [-1] * count, [])
+        nulls = list(compress(range(count), map(is_, column, repeat(None))))
+        entries = list(column)
+        for at in nulls:
+            entries[at] = b""
+        return _Field(entries, list(map(len, entries)), nulls)
+
+
+def _all_equal(lengths: list[int]) -> bool:
+    """Whether all ``lengths`` are equal; a varied column usually fails the sample for free."""
+    first = lengths[0]
+    if first != lengths[-1] or first != lengths[len(lengths) // 2]:
+        return False
+    return lengths.count(first) == len(lengths)
+
+
+def _gatherable(value_lengths: list[int], count: int) -> bool:
+    """Whether a varied batch laid out as head, value, head, value... would be gathered.
+
+    That layout joins each record's small pieces into one head (a
+    ``b"".join`` per record), which pays only if the log then writes the
+    values without copying them; a batch it would join anyway is cheaper
+    left in small pieces.  The values alone must pass records.py's test.
+    """
+    pieces = 2 * count + 1
+    return pieces <= _GATHER_MAX_PIECES and sum(value_lengths) >= _GATHER_MIN_PIECE_BYTES * pieces
+
+
+def _interleave(
+    columns: Sequence[Iterable[bytes]], count: int, stride: int, after: int
+) -> list[bytes]:
+    """Lay out ``columns`` record by record: piece ``j`` of record ``i`` at ``i * stride + j``.
+
+    Slots no column fills, and ``after`` slots after the last record, hold
+    ``_ZERO``: a header count of 0.  Slice assignment copies each column in C.
+    """
+    end = stride * count
+    pieces = [_ZERO] * (end + after)
+    for at, column in enumerate(columns):
+        pieces[at:end:stride] = column
+    return pieces
 
 
 def _uniform_heads(key_len: int, value_len: int, count: int) -> list[bytes]:
@@ -122,45 +293,18 @@ def _uniform_heads(key_len: int, value_len: int, count: int) -> list[bytes]:
     return heads
 
 
-def _shape(key: bytes | None, value: bytes | None) -> tuple[int, int]:
-    return (-1 if key is None else len(key), -1 if value is None else len(value))
+def _encode_uniform(
+    keys: Sequence[Any], values: Sequence[Any], key_len: int, value_len: int, count: int
+) -> list[bytes]:
+    """Encode header-less records that all have one key and one value length (or nulls).
 
-
-def _looks_uniform(keys: Sequence[Any], values: Sequence[Any]) -> tuple[int, int] | None:
-    """Cheap sample (first, middle, last) so varied batches skip the uniform passes."""
-    mid = len(keys) // 2
-    shapes = {_shape(keys[i], values[i]) for i in (0, mid, -1)}
-    return shapes.pop() if len(shapes) == 1 else None
-
-
-def _uniform_column(column: list[Any], length: int) -> bool:
-    """Whether every entry of a key or value column has ``length`` bytes (-1: is None)."""
-    if length < 0:
-        return column.count(None) == len(column)
-    try:
-        lengths = set(map(len, column))
-    except TypeError:  # a null among non-null ones
-        return False
-    return lengths == {length}
-
-
-def _encode_uniform(keys: Sequence[Any], values: Sequence[Any]) -> list[bytes] | None:
-    """Encode header-less records that all have the same key and value lengths (or nulls).
-
-    The pieces are laid out with slice assignments, so the per-record work
-    happens in C; ``None`` means the batch is not uniform.
+    Everything before a record's key is a cached head (see
+    :func:`_uniform_heads`), so a batch is the heads, keys, value lengths and
+    values interleaved: one slice assignment per column and no per-record
+    lookups at all.
     """
-    shape = _looks_uniform(keys, values)
-    if shape is None:
-        return None
-    key_len, value_len = shape
-    keys = keys if isinstance(keys, list) else list(keys)
-    values = values if isinstance(values, list) else list(values)
-    if not (_uniform_column(keys, key_len) and _uniform_column(values, value_len)):
-        return None
-    count = len(keys)
     heads = _uniform_heads(key_len, value_len, count)[:count]
-    columns: list[list[Any]] = [heads]
+    columns: list[Sequence[bytes]] = [heads]
     if key_len >= 0:
         if value_len >= _BIG_VALUE:  # few pieces for a gathering write: head+key+length, value
             columns[0] = list(map(b"".join, zip(heads, keys, repeat(ZZ_BYTES[value_len + 1]))))
@@ -168,11 +312,7 @@ def _encode_uniform(keys: Sequence[Any], values: Sequence[Any]) -> list[bytes] |
             columns += (keys, [ZZ_BYTES[value_len + 1]] * count)
     if value_len >= 0:
         columns.append(values)
-    stride = len(columns)
-    pieces = [_ZERO] * (stride * count + 1)
-    for at, column in enumerate(columns):
-        pieces[at : stride * count : stride] = column
-    return pieces
+    return _interleave(columns, count, stride=len(columns), after=1)
 
 
 def _encode_same_time(
