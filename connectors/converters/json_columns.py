@@ -72,16 +72,45 @@ def _field_pieces(schema: Schema, column: Any, codec_for: CodecFor) -> tuple[byt
     """(the format slot, one JSON piece per value) for a field's column of values."""
     if not len(column):
         return b"%b", []
-    kinds = set(map(type, column))
     plain = schema.name not in LOGICAL_TYPES
     nullable = schema.optional and schema.default is None  # null is written as null
-    if plain and schema.type is Type.STRING and kinds == {str}:
+    if plain and schema.type is Type.STRING and _all_strings(column):
         return b'"%b"', orjson.dumps(column)[2:-2].split(b'","')
     exact = _NUMBERS.get(schema.type) if plain else None
-    if exact is not None and (kinds == {exact} or (nullable and kinds == {exact, _NONE})):
-        return b"%b", orjson.dumps(column)[1:-1].split(b",")
+    if exact is int:
+        written = _integers(column, nullable)
+        if written is not None:
+            return b"%b", written.split(b",")
+    elif exact is not None:
+        kinds = set(map(type, column))
+        if kinds == {exact} or (nullable and kinds == {exact, _NONE}):
+            return b"%b", orjson.dumps(column)[1:-1].split(b",")
     codec = codec_for(schema)
     return b"%b", [_dumps(codec(v)) for v in column]
+
+
+def _all_strings(column: Sequence[Any]) -> bool:
+    """Whether every value is a string: one ``str.join``, which refuses anything else."""
+    try:
+        "".join(column)
+    except TypeError:
+        return False
+    return True
+
+
+def _integers(column: Sequence[Any], nullable: bool) -> bytes | None:
+    """The comma-separated JSON of a column of integers (and nulls when ``nullable``).
+
+    Checked on what orjson wrote, in C: only digits, minus signs and commas (and ``null``)
+    may appear, which rules out booleans, floats and strings without a type test per value.
+    ``None`` sends the column through its codec. orjson's ``TypeError`` (an integer beyond
+    64 bits) sends the batch to the per-value path, which gives the same error.
+    """
+    written = orjson.dumps(column)[1:-1]
+    rest = written.translate(None, b"0123456789-,")
+    if rest and not (nullable and not rest.replace(b"null", b"")):
+        return None
+    return written
 
 
 def _dumps(tree: Any) -> bytes:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import string
 from typing import Any
 
@@ -101,3 +102,24 @@ def test_unwritable_values_give_the_one_value_error() -> None:
     wrong = StructColumns(schema, {"s": ["ok", 5]}, 2)  # not a string: the codec says so
     with pytest.raises(DataError):
         converter().from_connect_batch("t", schema, wrong)
+
+
+@pytest.mark.parametrize(
+    ("field", "column"),
+    [(Schema.INT64_SCHEMA, [1, -2, 3]), (Schema.OPTIONAL_INT64_SCHEMA, [1, None, -3]),
+     (Schema.OPTIONAL_INT32_SCHEMA, [None, None]), (Schema.INT32_SCHEMA, [1, True, 0]),
+     (Schema.INT64_SCHEMA, [1, 2.5]), (Schema.INT64_SCHEMA, [2**63 - 1, -(2**63)]),
+     (Schema.OPTIONAL_STRING_SCHEMA, ["a", None, "c"]), (Schema.STRING_SCHEMA, ["x", '"', ","])],
+)  # fmt: skip
+def test_columns_of_odd_members_encode_as_one_by_one(field: Schema, column: list[Any]) -> None:
+    """The integer and string columns are checked on what orjson wrote, not per value."""
+    schema = SchemaBuilder.struct().field("a", field).field("b", Schema.INT8_SCHEMA).build()
+    columns = StructColumns(schema, {"a": column, "b": [7] * len(column)}, len(column))
+    writer = converter()
+    try:
+        single = [writer.from_connect_data("t", schema, r) for r in columns]
+    except DataError as exc:  # a value its schema refuses: the batch gives the same error
+        with pytest.raises(DataError, match=re.escape(str(exc)[:30])):
+            writer.from_connect_batch("t", schema, columns)
+        return
+    assert writer.from_connect_batch("t", schema, columns) == single
