@@ -141,14 +141,14 @@ def receive_copy(conn: psycopg.Connection[Any]) -> bytes:
         while pg.get_result() is not None:
             pass
         raise psycopg.DatabaseError(detail.strip() or "COPY TO STDOUT failed")
-    parts: list[bytes] = []
+    parts: list[memoryview] = []
     append = parts.append
     get = pg.get_copy_data
     while True:
         size, data = get(0)
         if size < 0:
             break
-        append(bytes(data))
+        append(data)  # libpq's buffer, joined once below without a copy each
     failed = None
     while (res := pg.get_result()) is not None:
         if res.status == pq.ExecStatus.FATAL_ERROR:
