@@ -375,15 +375,22 @@ def warm_memory(work: Path, megabytes: int) -> None:
     """
     if megabytes <= 0:
         return
-    block = b"\0" * (1 << 20)
     path = work / "warm-memory"
+    _write_new_file(path, megabytes << 20, b"\0" * (1 << 20))
+    path.unlink()
+
+
+def _write_new_file(path: Path, size: int, block: bytes, *, fsync: bool = False) -> None:
+    """Write ``size`` bytes (``block`` over and over) to a new file at ``path``."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     try:
-        for _ in range(megabytes):
+        for _ in range(size // len(block)):
             os.write(fd, block)
+        os.write(fd, block[: size % len(block)])
+        if fsync:
+            os.fsync(fd)
     finally:
         os.close(fd)
-    path.unlink()
 
 
 def _write_seconds(size: int, work: Path, warm_mb: int) -> float:
@@ -397,14 +404,7 @@ def _write_seconds(size: int, work: Path, warm_mb: int) -> float:
     block = os.urandom(1 << 20)
     path = work / "write-limit"
     start = time.perf_counter()
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-    try:
-        for _ in range(size >> 20):
-            os.write(fd, block)
-        os.write(fd, block[: size & ((1 << 20) - 1)])
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    _write_new_file(path, size, block, fsync=True)
     seconds = time.perf_counter() - start
     path.unlink()
     return seconds

@@ -158,6 +158,12 @@ _ROW = SchemaBuilder.struct().name("v").field("id", Schema.INT64_SCHEMA).field(
     "op", Schema.STRING_SCHEMA).build()  # fmt: skip
 
 
+def _acknowledged(task: str, how: str, what: int) -> None:
+    """Note in ``ACKED[task]`` what a task was told was written, and how."""
+    with _lock:
+        ACKED.setdefault(task, []).append((how, what))
+
+
 class StructColumnsTask(_Counting):
     """Keyed, timestamped StructColumns batches, acknowledged with ``commit_batch``.
 
@@ -183,12 +189,10 @@ class StructColumnsTask(_Counting):
         self.as_records = config.get("as.records") == "true"
 
     def commit_record(self, record: SourceRecord, metadata: RecordMetadata | None) -> None:
-        with _lock:
-            ACKED.setdefault(self.name, []).append(("record", record.source_offset["n"]))
+        _acknowledged(self.name, "record", record.source_offset["n"])
 
     def commit_batch(self, batch: SourceRecordBatch) -> None:
-        with _lock:
-            ACKED.setdefault(self.name, []).append(("batch", len(batch)))
+        _acknowledged(self.name, "batch", len(batch))
 
 
 class StructColumnsSource(CountingSource):
@@ -202,8 +206,7 @@ class BatchAckTask(ColumnsTask):
     """The columns task, acknowledging with ``commit_batch`` alone (in ``ACKED[name]``)."""
 
     def commit_batch(self, batch: SourceRecordBatch) -> None:
-        with _lock:
-            ACKED.setdefault(self.name, []).append(("batch", len(batch)))
+        _acknowledged(self.name, "batch", len(batch))
 
 
 class BatchAckSource(CountingSource):
